@@ -1,0 +1,120 @@
+// FileSystem: the one seam through which synapsed touches files.
+//
+// Every file the engine creates, reads, renames or deletes goes through a
+// FileSystem, so tests can substitute an in-memory, fault-injecting one and
+// applications can supply their own (Options::file_system). The default is
+// the posix implementation returned by FileSystem::Default().
+//
+// Durability model (what the engine relies on, and what a test double must
+// simulate): bytes appended to a WritableFile reach the operating system when
+// Append/Flush returns (so they survive a process kill), and reach the device
+// only after Sync(). A file's directory entry (creation, rename, removal) is
+// durable only after SyncDir() on its parent directory.
+//
+// Thread safety: a FileSystem is safe for concurrent use. A RandomAccessFile
+// is safe for concurrent Read calls. SequentialFile and WritableFile objects
+// are used by one thread at a time.
+//
+// Errors: failures are Status::IOError (Status::NoSpace for ENOSPC/EDQUOT)
+// whose message names the path and the operation; a missing file is
+// Status::NotFound.
+#ifndef SYNAPSED_INCLUDE_FILE_SYSTEM_H_
+#define SYNAPSED_INCLUDE_FILE_SYSTEM_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "synapsed/status.h"
+
+namespace synapsed {
+
+// A file read from start to end.
+class SequentialFile {
+ public:
+  virtual ~SequentialFile();
+  // Reads up to n bytes. *result points into scratch (which must hold n bytes)
+  // or into memory owned by the file that stays valid until the next call.
+  // A result shorter than n means end of file was reached.
+  virtual Status Read(size_t n, std::string_view* result, char* scratch) = 0;
+  // Skips n bytes; skipping past the end leaves the file at its end.
+  virtual Status Skip(uint64_t n) = 0;
+};
+
+// A file read at arbitrary offsets; Read is safe to call concurrently.
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile();
+  // Reads up to n bytes at offset. *result points into scratch or into memory
+  // owned by the file that lives as long as the file. Short result = EOF.
+  virtual Status Read(uint64_t offset, size_t n, std::string_view* result,
+                      char* scratch) const = 0;
+};
+
+// A file written by appending.
+class WritableFile {
+ public:
+  virtual ~WritableFile();
+  // Appends data. Data may be buffered in user space until Flush/Sync/Close.
+  virtual Status Append(std::string_view data) = 0;
+  // Hands every appended byte to the operating system (survives a process kill).
+  virtual Status Flush() = 0;
+  // Makes every appended byte durable on the device (survives a machine crash).
+  // After a failed Sync the file's durable contents are unknown: callers must
+  // not retry and trust a later success.
+  virtual Status Sync() = 0;
+  // Flushes and closes. Further calls fail. The destructor closes if needed.
+  virtual Status Close() = 0;
+  // Bytes appended so far (including ones still buffered).
+  virtual uint64_t Size() const = 0;
+};
+
+// A held advisory lock on a file; released when destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock();
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem();
+
+  // The process-wide posix file system.
+  static std::shared_ptr<FileSystem> Default();
+
+  virtual Status NewSequentialFile(const std::string& path,
+                                   std::unique_ptr<SequentialFile>* result) = 0;
+  virtual Status NewRandomAccessFile(const std::string& path,
+                                     std::unique_ptr<RandomAccessFile>* result) = 0;
+  // Creates the file, truncating it if it exists.
+  virtual Status NewWritableFile(const std::string& path,
+                                 std::unique_ptr<WritableFile>* result) = 0;
+
+  // OK if path exists, NotFound if not, IOError on failure to tell.
+  virtual Status FileExists(const std::string& path) = 0;
+  // Names (not paths) of the entries of dir, without "." and "..".
+  virtual Status GetChildren(const std::string& dir, std::vector<std::string>* names) = 0;
+  virtual Status GetFileSize(const std::string& path, uint64_t* size) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // Atomically replaces target with src (rename(2) semantics).
+  virtual Status RenameFile(const std::string& src, const std::string& target) = 0;
+  // Shrinks (or extends with zeros) the file to size bytes.
+  virtual Status Truncate(const std::string& path, uint64_t size) = 0;
+  // Creates dir; OK if it already exists as a directory.
+  virtual Status CreateDirIfMissing(const std::string& dir) = 0;
+  // Removes an empty directory.
+  virtual Status RemoveDir(const std::string& dir) = 0;
+  // Makes the entries of dir (creations, renames, removals) durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+
+  // Takes an exclusive lock on path (creating the file if needed) that holds
+  // against other processes and against other LockFile calls in this process.
+  // If the lock is held elsewhere, returns IOError naming the lock file.
+  virtual Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) = 0;
+};
+
+}  // namespace synapsed
+
+#endif  // SYNAPSED_INCLUDE_FILE_SYSTEM_H_

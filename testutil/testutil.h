@@ -1,0 +1,33 @@
+// Helpers shared by tests (never linked into libsynapsed).
+#ifndef SYNAPSED_TESTUTIL_TESTUTIL_H_
+#define SYNAPSED_TESTUTIL_TESTUTIL_H_
+
+#include <cstdint>
+#include <string>
+
+#include "util/random.h"
+
+namespace synapsed::test {
+
+// A fresh, empty directory under $TEST_TMPDIR (or /tmp), unique to this
+// process and call; removed (recursively) by the destructor.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag = "synapsed");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// len bytes drawn from rnd (all byte values, including NUL).
+std::string RandomBytes(Random* rnd, size_t len);
+// A printable key of the form "k%016x" for number n: sorts like n.
+std::string NumberKey(uint64_t n);
+
+}  // namespace synapsed::test
+
+#endif  // SYNAPSED_TESTUTIL_TESTUTIL_H_
