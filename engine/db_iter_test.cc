@@ -1,0 +1,136 @@
+// DBIter against a model: random versions in a memtable, random snapshots and
+// bounds, random walks mixing Seek/SeekForPrev/Next/Prev.
+#include "engine/db_iter.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+
+#include "memtable/memtable.h"
+#include "util/random.h"
+
+namespace synapsed {
+
+namespace {
+
+struct Version {
+  SequenceNumber seq;
+  bool live;
+  std::string value;
+};
+
+class Model {
+ public:
+  void Add(SequenceNumber seq, const std::string& k, bool live, const std::string& v) {
+    history_[k].push_back({seq, live, v});
+  }
+  // The visible state at seq within [lower, upper).
+  std::map<std::string, std::string> At(SequenceNumber seq, const std::optional<std::string>& lo,
+                                        const std::optional<std::string>& hi) const {
+    std::map<std::string, std::string> out;
+    for (const auto& [k, versions] : history_) {
+      if ((lo && k < *lo) || (hi && k >= *hi)) continue;
+      const Version* newest = nullptr;
+      for (const auto& v : versions) {
+        if (v.seq <= seq && (newest == nullptr || v.seq > newest->seq)) newest = &v;
+      }
+      if (newest != nullptr && newest->live) out[k] = newest->value;
+    }
+    return out;
+  }
+
+ private:
+  std::map<std::string, std::vector<Version>> history_;
+};
+
+std::string Key(Random* rnd) { return "k" + std::to_string(rnd->Uniform(60)); }
+
+}  // namespace
+
+TEST(DBIterTest, EmptyAndAllDeleted) {
+  auto mem = std::make_shared<MemTable>();
+  auto it = NewDBIterator(MemTable::NewIterator(mem), 100, std::nullopt, std::nullopt);
+  it->SeekToFirst();
+  EXPECT_FALSE(it->Valid());
+  mem->Add(1, ValueType::kValue, "a", "1");
+  mem->Add(2, ValueType::kDeletion, "a", "");
+  it = NewDBIterator(MemTable::NewIterator(mem), 100, std::nullopt, std::nullopt);
+  it->SeekToFirst();
+  EXPECT_FALSE(it->Valid());
+  it->SeekToLast();
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(it->status().ok());
+  it = NewDBIterator(MemTable::NewIterator(mem), 1, std::nullopt, std::nullopt);
+  it->SeekToLast();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ("a", it->key());
+  EXPECT_EQ("1", it->value());
+}
+
+TEST(DBIterTest, RandomWalksMatchModel) {
+  for (uint64_t seed = 1; seed <= 40; seed++) {
+    Random rnd(seed);
+    auto mem = std::make_shared<MemTable>();
+    Model model;
+    SequenceNumber seq = 0;
+    const int n = static_cast<int>(rnd.Uniform(300)) + 1;
+    for (int i = 0; i < n; i++) {
+      std::string k = Key(&rnd);
+      bool live = !rnd.OneIn(3);
+      std::string v = live ? "v" + std::to_string(seq + 1) : "";
+      ++seq;
+      mem->Add(seq, live ? ValueType::kValue : ValueType::kDeletion, k, v);
+      model.Add(seq, k, live, v);
+    }
+    for (int trial = 0; trial < 20; trial++) {
+      SequenceNumber snap = rnd.Uniform(seq + 2);
+      std::optional<std::string> lo, hi;
+      if (rnd.OneIn(3)) lo = Key(&rnd);
+      if (rnd.OneIn(3)) hi = Key(&rnd);
+      auto expect = model.At(snap, lo, hi);
+      auto it = NewDBIterator(MemTable::NewIterator(mem), snap, lo, hi);
+      auto pos = expect.end();  // model position; end() = invalid
+      for (int step = 0; step < 60; step++) {
+        switch (rnd.Uniform(6)) {
+          case 0: it->SeekToFirst(); pos = expect.begin(); break;
+          case 1:
+            it->SeekToLast();
+            pos = expect.empty() ? expect.end() : std::prev(expect.end());
+            break;
+          case 2: {
+            std::string t = Key(&rnd);
+            it->Seek(t);
+            pos = expect.lower_bound(t);
+            break;
+          }
+          case 3: {
+            std::string t = Key(&rnd);
+            it->SeekForPrev(t);
+            auto up = expect.upper_bound(t);
+            pos = up == expect.begin() ? expect.end() : std::prev(up);
+            break;
+          }
+          case 4:
+            if (pos == expect.end()) continue;
+            it->Next();
+            ++pos;
+            break;
+          case 5:
+            if (pos == expect.end()) continue;
+            it->Prev();
+            pos = pos == expect.begin() ? expect.end() : std::prev(pos);
+            break;
+        }
+        ASSERT_TRUE(it->status().ok());
+        ASSERT_EQ(pos != expect.end(), it->Valid()) << "seed " << seed << " step " << step;
+        if (pos != expect.end()) {
+          ASSERT_EQ(pos->first, it->key()) << "seed " << seed << " step " << step;
+          ASSERT_EQ(pos->second, it->value()) << "seed " << seed << " step " << step;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace synapsed

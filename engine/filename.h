@@ -1,0 +1,38 @@
+// File names inside a database directory (docs/design/architecture.md):
+//
+//   LOCK              advisory lock held while a DB object has the directory open
+//   IDENTITY          a unique id, written once at creation; its presence means
+//                     "a database lives here"
+//   NNNNNN.log        write-ahead log number NNNNNN (write batches)
+//   NNNNNN.ckpt       checkpoint log: the live data as of its creation, in WAL
+//                     format; logs numbered below it are obsolete
+//   NNNNNN.dbtmp      a file being written before it is renamed into place
+//   lost/             logs that held damaged or unapplied records, kept for
+//                     salvage instead of being deleted
+//
+// Numbers come from one counter, so every file's number is unique.
+#ifndef SYNAPSED_ENGINE_FILENAME_H_
+#define SYNAPSED_ENGINE_FILENAME_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace synapsed {
+
+enum class FileType { kLock, kIdentity, kLog, kCheckpoint, kTemp };
+
+std::string LockFileName(const std::string& dbname);
+std::string IdentityFileName(const std::string& dbname);
+std::string LogFileName(const std::string& dbname, uint64_t number);
+std::string CheckpointFileName(const std::string& dbname, uint64_t number);
+std::string TempFileName(const std::string& dbname, uint64_t number);
+std::string LostDirName(const std::string& dbname);
+
+// Parses a directory entry name (not a path). False for names that are not
+// the database's.
+bool ParseFileName(std::string_view name, uint64_t* number, FileType* type);
+
+}  // namespace synapsed
+
+#endif  // SYNAPSED_ENGINE_FILENAME_H_

@@ -1,0 +1,130 @@
+// WriteBatch serialization (grammar in engine/write_batch_internal.h and
+// docs/format/write_batch.md).
+#include "synapsed/write_batch.h"
+
+#include "engine/write_batch_internal.h"
+#include "memtable/memtable.h"
+#include "util/coding.h"
+
+namespace synapsed {
+
+WriteBatch::Handler::~Handler() = default;
+
+WriteBatch::WriteBatch() { Clear(); }
+WriteBatch::~WriteBatch() = default;
+
+void WriteBatch::Clear() {
+  rep_.clear();
+  rep_.resize(WriteBatchInternal::kHeaderBytes);
+}
+
+uint32_t WriteBatch::Count() const { return WriteBatchInternal::Count(*this); }
+
+void WriteBatch::Put(std::string_view key, std::string_view value) {
+  WriteBatchInternal::SetCount(this, Count() + 1);
+  rep_.push_back(static_cast<char>(ValueType::kValue));
+  PutLengthPrefixed(&rep_, key);
+  PutLengthPrefixed(&rep_, value);
+}
+
+void WriteBatch::Delete(std::string_view key) {
+  WriteBatchInternal::SetCount(this, Count() + 1);
+  rep_.push_back(static_cast<char>(ValueType::kDeletion));
+  PutLengthPrefixed(&rep_, key);
+}
+
+namespace {
+
+// Walks the updates of rep, calling fn(type, key, value) for each. Returns
+// Corruption on a malformed update or a count that does not match.
+template <typename Fn>
+Status ForEachUpdate(std::string_view rep, Fn&& fn) {
+  if (rep.size() < WriteBatchInternal::kHeaderBytes) {
+    return Status::Corruption("write batch", "shorter than its header");
+  }
+  const uint32_t expected = DecodeFixed32(rep.data() + 8);
+  std::string_view input = rep.substr(WriteBatchInternal::kHeaderBytes);
+  uint32_t found = 0;
+  while (!input.empty()) {
+    const auto type = static_cast<uint8_t>(input[0]);
+    input.remove_prefix(1);
+    std::string_view key, value;
+    switch (type) {
+      case static_cast<uint8_t>(ValueType::kValue):
+        if (!GetLengthPrefixed(&input, &key) || !GetLengthPrefixed(&input, &value)) {
+          return Status::Corruption("write batch", "bad put");
+        }
+        break;
+      case static_cast<uint8_t>(ValueType::kDeletion):
+        if (!GetLengthPrefixed(&input, &key)) {
+          return Status::Corruption("write batch", "bad delete");
+        }
+        break;
+      default:
+        return Status::Corruption("write batch", "unknown update type " + std::to_string(type));
+    }
+    fn(static_cast<ValueType>(type), key, value);
+    found++;
+  }
+  if (found != expected) {
+    return Status::Corruption("write batch", "count " + std::to_string(expected) + " but " +
+                                                 std::to_string(found) + " updates");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status WriteBatch::Iterate(Handler* handler) const {
+  // Validate first so a handler never sees part of a malformed batch.
+  Status s = WriteBatchInternal::Validate(*this);
+  if (!s.ok()) return s;
+  return ForEachUpdate(rep_, [handler](ValueType t, std::string_view k, std::string_view v) {
+    if (t == ValueType::kValue) {
+      handler->Put(k, v);
+    } else {
+      handler->Delete(k);
+    }
+  });
+}
+
+uint32_t WriteBatchInternal::Count(const WriteBatch& b) { return DecodeFixed32(b.rep_.data() + 8); }
+
+void WriteBatchInternal::SetCount(WriteBatch* b, uint32_t n) { EncodeFixed32(&b->rep_[8], n); }
+
+SequenceNumber WriteBatchInternal::Sequence(const WriteBatch& b) {
+  return DecodeFixed64(b.rep_.data());
+}
+
+void WriteBatchInternal::SetSequence(WriteBatch* b, SequenceNumber seq) {
+  EncodeFixed64(&b->rep_[0], seq);
+}
+
+Status WriteBatchInternal::SetContents(WriteBatch* b, std::string_view contents) {
+  if (contents.size() < kHeaderBytes) {
+    return Status::Corruption("write batch", "shorter than its header");
+  }
+  b->rep_.assign(contents.data(), contents.size());
+  return Status::OK();
+}
+
+void WriteBatchInternal::Append(WriteBatch* dst, const WriteBatch& src) {
+  SetCount(dst, Count(*dst) + Count(src));
+  dst->rep_.append(src.rep_, kHeaderBytes, std::string::npos);
+}
+
+Status WriteBatchInternal::Validate(const WriteBatch& b) {
+  return ForEachUpdate(b.rep_, [](ValueType, std::string_view, std::string_view) {});
+}
+
+Status WriteBatchInternal::InsertInto(const WriteBatch& b, MemTable* mem) {
+  SequenceNumber seq = Sequence(b);
+  if (Count(b) > 0 && seq + Count(b) - 1 > kMaxSequenceNumber) {
+    return Status::Corruption("write batch", "sequence number out of range");
+  }
+  return ForEachUpdate(b.rep_, [&](ValueType t, std::string_view k, std::string_view v) {
+    mem->Add(seq++, t, k, v);
+  });
+}
+
+}  // namespace synapsed

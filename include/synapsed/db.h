@@ -1,0 +1,81 @@
+// DB: an embedded, persistent, ordered key-value store.
+//
+// Keys and values are arbitrary byte strings; keys are ordered bytewise.
+// Every write goes to the write-ahead log and then to the memtable; a write
+// is acknowledged only after it is durable to the level WriteOptions asks for.
+//
+// Thread safety: every method may be called concurrently from any number of
+// threads, except Close (no other call may run during or after it, other than
+// destroying objects obtained earlier). Iterators and snapshots must be
+// released before the DB is destroyed.
+//
+// Current limits (docs/design/architecture.md): all data lives in the
+// memtable and the WAL; a data set larger than memory is not supported yet.
+#ifndef SYNAPSED_INCLUDE_DB_H_
+#define SYNAPSED_INCLUDE_DB_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "synapsed/iterator.h"
+#include "synapsed/options.h"
+#include "synapsed/snapshot.h"
+#include "synapsed/status.h"
+#include "synapsed/write_batch.h"
+
+namespace synapsed {
+
+class DB {
+ public:
+  // Opens (recovering from the WAL) or creates the database at path.
+  // A database is used by one DB object at a time: a second Open of the same
+  // path, from this or another process, fails with IOError naming the LOCK file.
+  static Status Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db);
+
+  DB() = default;
+  DB(const DB&) = delete;
+  DB& operator=(const DB&) = delete;
+  // Closes the database if Close was not called (ignoring its status).
+  virtual ~DB();
+
+  virtual Status Put(const WriteOptions& options, std::string_view key,
+                     std::string_view value) = 0;
+  virtual Status Delete(const WriteOptions& options, std::string_view key) = 0;
+  // Applies the batch atomically. An empty batch is a no-op.
+  virtual Status Write(const WriteOptions& options, WriteBatch* batch) = 0;
+
+  // NotFound if key has no value at the read's snapshot.
+  virtual Status Get(const ReadOptions& options, std::string_view key, std::string* value) = 0;
+  // Looks up every key at one consistent snapshot. values is resized to
+  // keys.size(); result i is the status of key i.
+  virtual std::vector<Status> MultiGet(const ReadOptions& options,
+                                       const std::vector<std::string_view>& keys,
+                                       std::vector<std::string>* values) = 0;
+  virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) = 0;
+
+  virtual const Snapshot* GetSnapshot() = 0;
+  virtual void ReleaseSnapshot(const Snapshot* snapshot) = 0;
+
+  // Properties (false for an unknown name):
+  //   "synapsed.stats"                          human-readable summary
+  //   "synapsed.num-entries-active-mem-table"   entries (puts + deletes)
+  //   "synapsed.num-deletes-active-mem-table"
+  //   "synapsed.cur-size-active-mem-table"      bytes
+  //   "synapsed.last-sequence"                  sequence of the newest write
+  //   "synapsed.num-snapshots"
+  //   "synapsed.wal-files"                      live WAL files, oldest first
+  virtual bool GetProperty(std::string_view name, std::string* value) = 0;
+
+  // Syncs the WAL and releases the database (and its LOCK). Later calls on
+  // this object fail with Aborted. Returns the first error seen while closing.
+  virtual Status Close() = 0;
+};
+
+// Removes the database's files and its directory (if then empty).
+Status DestroyDB(const std::string& path, const Options& options);
+
+}  // namespace synapsed
+
+#endif  // SYNAPSED_INCLUDE_DB_H_

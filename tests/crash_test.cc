@@ -1,0 +1,235 @@
+// Machine crashes on the fault-injection file system: the durability contract
+// of docs/design/recovery.md, checked with the History oracle.
+#include <gtest/gtest.h>
+
+#include "io/fault_injection_fs.h"
+#include "synapsed/db.h"
+#include "tests/history.h"
+#include "util/random.h"
+
+namespace synapsed {
+
+using CrashMode = FaultInjectionFileSystem::CrashMode;
+using test::History;
+using test::KV;
+using test::Update;
+
+namespace {
+
+constexpr char kDb[] = "/db";
+
+std::vector<Update> RandomBatch(Random* rnd, int* counter) {
+  std::vector<Update> batch;
+  int n = 1 + static_cast<int>(rnd->Uniform(3));
+  for (int i = 0; i < n; i++) {
+    std::string key = "key" + std::to_string(rnd->Uniform(40));
+    if (rnd->OneIn(5)) {
+      batch.push_back({key, std::nullopt});
+    } else {
+      // Values of varied size so records span WAL blocks now and then.
+      std::string value = "v" + std::to_string((*counter)++) + std::string(rnd->Skewed(15), 'x');
+      batch.push_back({key, value});
+    }
+  }
+  return batch;
+}
+
+class CrashTest : public ::testing::Test {
+ protected:
+  CrashTest() : fs_(std::make_shared<FaultInjectionFileSystem>()) {
+    options_.create_if_missing = true;
+    options_.file_system = fs_;
+  }
+
+  Status Open() { return DB::Open(options_, kDb, &db_); }
+
+  // Writes random batches until n are acknowledged or a write fails; returns
+  // the first failure.
+  Status Workload(Random* rnd, int n, int sync_one_in) {
+    for (int i = 0; i < n; i++) {
+      auto batch = RandomBatch(rnd, &counter_);
+      bool sync = rnd->OneIn(sync_one_in);
+      Status s = test::WriteUpdates(db_.get(), batch, sync);
+      if (!s.ok()) {
+        history_.InFlight(std::move(batch));
+        return s;
+      }
+      history_.Acknowledge(std::move(batch), sync);
+    }
+    return Status::OK();
+  }
+
+  // Reopens after a crash and checks the oracle; the survivors become the
+  // durable history.
+  void ReopenAndCheck(const std::string& context) {
+    db_.reset();
+    Status s = Open();
+    ASSERT_TRUE(s.ok()) << context << ": " << s.ToString();
+    KV actual = test::ReadAll(db_.get(), &s);
+    ASSERT_TRUE(s.ok()) << context;
+    long p = history_.MatchingPrefix(actual);
+    ASSERT_GE(p, 0) << context << ": recovered state is not a prefix of acknowledged writes "
+                    << "(acknowledged " << history_.size() << ", synced "
+                    << history_.min_prefix() << ")";
+    history_.Truncate(static_cast<size_t>(p));
+  }
+
+  std::shared_ptr<FaultInjectionFileSystem> fs_;
+  Options options_;
+  std::unique_ptr<DB> db_;
+  History history_;
+  int counter_ = 0;
+};
+
+}  // namespace
+
+TEST_F(CrashTest, SyncedWritesSurviveCrashesAndWhatSurvivesIsAPrefix) {
+  for (uint64_t seed = 1; seed <= 60; seed++) {
+    fs_ = std::make_shared<FaultInjectionFileSystem>();
+    options_.file_system = fs_;
+    history_ = History();
+    Random rnd(seed);
+    ASSERT_TRUE(Open().ok());
+    for (int round = 0; round < 4; round++) {
+      ASSERT_TRUE(Workload(&rnd, 1 + static_cast<int>(rnd.Uniform(80)), 4).ok());
+      CrashMode mode = rnd.OneIn(2) ? CrashMode::kDropUnsynced : CrashMode::kKeepRandomUnsynced;
+      fs_->SimulateCrash(mode, rnd.Next64());
+      ReopenAndCheck("seed " + std::to_string(seed) + " round " + std::to_string(round));
+    }
+  }
+}
+
+TEST_F(CrashTest, AckedSyncWriteSurvivesEvenIfEarlierLogWasNeverSynced) {
+  // Unsynced writes, then a clean reopen (their log is kept), then one synced
+  // write in the new log, then a crash: the old log's bytes must have been
+  // made durable by the reopen, or the synced write would sit after a hole.
+  ASSERT_TRUE(Open().ok());
+  Random rnd(99);
+  ASSERT_TRUE(Workload(&rnd, 50, 1000000).ok());
+  ASSERT_TRUE(db_->Close().ok());
+  ReopenAndCheck("clean reopen");
+  ASSERT_EQ(50u, history_.size());
+  ASSERT_TRUE(Workload(&rnd, 1, 1).ok());  // sync
+  fs_->SimulateCrash(CrashMode::kDropUnsynced, 1);
+  ReopenAndCheck("after crash");
+  EXPECT_EQ(51u, history_.size());
+}
+
+// Crashes at every mutating file operation of a run that creates the
+// database, writes, reopens (replaying logs), survives a torn-tail recovery
+// (which writes a checkpoint) and writes again.
+TEST_F(CrashTest, CrashAtEveryFileOperation) {
+  // The same steps every time; an armed crash makes every step after it fail.
+  auto run = [&](FaultInjectionFileSystem* fs) -> uint64_t {
+    Random rnd(7);
+    history_ = History();
+    counter_ = 0;
+    const uint64_t start = fs->mutating_ops();
+    bool ok = Open().ok();
+    ok = ok && Workload(&rnd, 30, 3).ok();
+    ok = ok && db_->Close().ok();
+    ok = ok && Open().ok();
+    ok = ok && Workload(&rnd, 30, 5).ok();
+    if (ok) {
+      // A torn tail, so the next open takes the checkpoint path.
+      db_.reset();
+      fs->SimulateCrash(CrashMode::kKeepRandomUnsynced, 3);
+    }
+    ok = ok && Open().ok();
+    if (ok) {
+      Status s;
+      long p = history_.MatchingPrefix(test::ReadAll(db_.get(), &s));
+      EXPECT_GE(p, 0);
+      if (p < 0) return 0;
+      history_.Truncate(static_cast<size_t>(p));
+    }
+    ok = ok && Workload(&rnd, 20, 2).ok();
+    db_.reset();
+    return fs->mutating_ops() - start;
+  };
+
+  fs_ = std::make_shared<FaultInjectionFileSystem>();
+  options_.file_system = fs_;
+  const uint64_t total = run(fs_.get());
+  ASSERT_GT(total, 50u);
+  for (uint64_t k = 1; k <= total; k++) {
+    for (CrashMode mode : {CrashMode::kDropUnsynced, CrashMode::kKeepRandomUnsynced}) {
+      fs_ = std::make_shared<FaultInjectionFileSystem>();
+      options_.file_system = fs_;
+      fs_->ArmCrash(k, mode, k);
+      run(fs_.get());
+      if (!fs_->crashed_by_arm()) continue;  // the uncounted path was shorter
+      fs_->DisarmCrash();
+      db_.reset();
+      // The crash may have hit before the database existed at all.
+      if (!fs_->FileExists(std::string(kDb) + "/IDENTITY").ok()) continue;
+      ReopenAndCheck("crash at op " + std::to_string(k));
+      // And the recovered database takes writes that survive another crash.
+      Random rnd(k);
+      ASSERT_TRUE(Workload(&rnd, 5, 1).ok());
+      fs_->SimulateCrash(CrashMode::kDropUnsynced, k);
+      ReopenAndCheck("second crash after op " + std::to_string(k));
+    }
+  }
+}
+
+TEST_F(CrashTest, WriteErrorsStopWritesButNotReads) {
+  ASSERT_TRUE(Open().ok());
+  Random rnd(3);
+  ASSERT_TRUE(Workload(&rnd, 10, 2).ok());
+  fs_->InjectFault({FaultInjectionFileSystem::OpKind::kSync, ".log",
+                    FaultInjectionFileSystem::Errno::kENOSPC, 0, 1});
+  Status s = test::WriteUpdates(db_.get(), {{"k", "v"}}, true);
+  EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+  // The failed sync is never retried and trusted: every later write fails,
+  // even though the fault was a one-off.
+  s = test::WriteUpdates(db_.get(), {{"k2", "v"}}, false);
+  EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+  std::string stats;
+  ASSERT_TRUE(db_->GetProperty("synapsed.stats", &stats));
+  EXPECT_NE(std::string::npos, stats.find("No space")) << stats;
+  // Reads keep working and see only acknowledged writes.
+  KV actual = test::ReadAll(db_.get(), &s);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(history_.StateAfter(history_.size()), actual);
+  // Reopening recovers; the unacknowledged write may or may not be there.
+  db_.reset();
+  ASSERT_TRUE(Open().ok());
+  actual = test::ReadAll(db_.get(), &s);
+  actual.erase("k");
+  EXPECT_EQ(history_.StateAfter(history_.size()), actual);
+}
+
+TEST_F(CrashTest, AppendErrorFailsTheWriteAndLaterOnes) {
+  ASSERT_TRUE(Open().ok());
+  fs_->InjectFault({FaultInjectionFileSystem::OpKind::kAppend, ".log",
+                    FaultInjectionFileSystem::Errno::kEIO, 0, 1});
+  Status s = db_->Put(WriteOptions(), "a", "1");
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_TRUE(db_->Put(WriteOptions(), "b", "2").IsIOError());
+  std::string v;
+  EXPECT_TRUE(db_->Get(ReadOptions(), "a", &v).IsNotFound());  // never acknowledged, never visible
+  db_.reset();
+  ASSERT_TRUE(Open().ok());
+  ASSERT_TRUE(db_->Put(WriteOptions(), "c", "3").ok());
+}
+
+TEST_F(CrashTest, OpenFailuresAreReportedNotFatal) {
+  using Op = FaultInjectionFileSystem::OpKind;
+  for (Op op : {Op::kCreate, Op::kSyncDir, Op::kRename, Op::kAppend, Op::kSync, Op::kLock,
+                Op::kCreateDir}) {
+    fs_ = std::make_shared<FaultInjectionFileSystem>();
+    options_.file_system = fs_;
+    fs_->InjectFault({op, "", FaultInjectionFileSystem::Errno::kEIO, 0, -1});
+    Status s = Open();
+    EXPECT_TRUE(s.IsIOError()) << static_cast<int>(op) << " " << s.ToString();
+    fs_->ClearFaults();
+    db_.reset();
+    s = Open();
+    ASSERT_TRUE(s.ok()) << static_cast<int>(op) << " " << s.ToString();
+    ASSERT_TRUE(db_->Put(WriteOptions(), "k", "v").ok());
+    db_.reset();
+  }
+}
+
+}  // namespace synapsed
