@@ -34,7 +34,7 @@ namespace synapsed {
 // A file read from start to end.
 class SequentialFile {
  public:
-  virtual ~SequentialFile();
+  virtual ~SequentialFile() = default;
   // Reads up to n bytes. *result points into scratch (which must hold n bytes)
   // or into memory owned by the file that stays valid until the next call.
   // A result shorter than n means end of file was reached.
@@ -46,7 +46,7 @@ class SequentialFile {
 // A file read at arbitrary offsets; Read is safe to call concurrently.
 class RandomAccessFile {
  public:
-  virtual ~RandomAccessFile();
+  virtual ~RandomAccessFile() = default;
   // Reads up to n bytes at offset. *result points into scratch or into memory
   // owned by the file that lives as long as the file. Short result = EOF.
   virtual Status Read(uint64_t offset, size_t n, std::string_view* result,
@@ -56,7 +56,7 @@ class RandomAccessFile {
 // A file written by appending.
 class WritableFile {
  public:
-  virtual ~WritableFile();
+  virtual ~WritableFile() = default;
   // Appends data. Data may be buffered in user space until Flush/Sync/Close.
   virtual Status Append(std::string_view data) = 0;
   // Hands every appended byte to the operating system (survives a process kill).
@@ -74,12 +74,12 @@ class WritableFile {
 // A held advisory lock on a file; released when destroyed.
 class FileLock {
  public:
-  virtual ~FileLock();
+  virtual ~FileLock() = default;
 };
 
 class FileSystem {
  public:
-  virtual ~FileSystem();
+  virtual ~FileSystem() = default;
 
   // The process-wide posix file system.
   static std::shared_ptr<FileSystem> Default();
