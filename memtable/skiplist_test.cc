@@ -100,7 +100,9 @@ TEST(SkipListTest, ConcurrentReadersSeeConsistentPrefix) {
       while (iter.Valid() && steps < 1000) {
         Key k = iter.key();
         ASSERT_GT(k, last);
-        if (k <= before) ASSERT_EQ(expect, k) << "a published key was skipped";
+        if (k <= before) {
+          ASSERT_EQ(expect, k) << "a published key was skipped";
+        }
         last = k;
         expect = k + 1;
         iter.Next();

@@ -16,7 +16,9 @@ class DBTest : public ::testing::Test {
 
   void Open() { ASSERT_TRUE(DB::Open(options_, path_, &db_).ok()); }
   void Reopen() {
-    if (db_) ASSERT_TRUE(db_->Close().ok());
+    if (db_) {
+      ASSERT_TRUE(db_->Close().ok());
+    }
     db_.reset();
     Open();
   }

@@ -1,0 +1,289 @@
+// Randomized differential test: the DB against a std::map model, over many
+// seeds. Puts, deletes, batches, gets, MultiGet, iterators in both directions
+// with bounds, snapshots (held across writes and released), clean reopens and
+// crash-reopens. A failure names its seed and step.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <map>
+#include <optional>
+
+#include "io/fault_injection_fs.h"
+#include "synapsed/db.h"
+#include "testutil/testutil.h"
+#include "util/random.h"
+
+namespace synapsed {
+
+namespace {
+
+using KV = std::map<std::string, std::string>;
+
+class ModelRun {
+ public:
+  ModelRun(uint64_t seed, std::shared_ptr<FileSystem> fs, std::string path)
+      : rnd_(seed), seed_(seed), path_(std::move(path)) {
+    options_.create_if_missing = true;
+    options_.file_system = std::move(fs);
+  }
+
+  void Run(int steps) {
+    Open();
+    for (step_ = 0; step_ < steps && !::testing::Test::HasFatalFailure(); step_++) {
+      uint64_t op = rnd_.Uniform(100);
+      if (op < 30) {
+        Put();
+      } else if (op < 40) {
+        Delete();
+      } else if (op < 50) {
+        Batch();
+      } else if (op < 65) {
+        CheckGet();
+      } else if (op < 70) {
+        CheckMultiGet();
+      } else if (op < 85) {
+        CheckIterator();
+      } else if (op < 92) {
+        TakeOrReleaseSnapshot();
+      } else if (op < 94) {
+        Reopen();
+      } else {
+        CheckSnapshots();
+      }
+    }
+    CheckIterator();
+    ReleaseAll();
+    ASSERT_TRUE(db_->Close().ok()) << Where();
+  }
+
+ private:
+  std::string Where() const {
+    return "seed " + std::to_string(seed_) + " step " + std::to_string(step_);
+  }
+  std::string RandomKey() {
+    // A small key space (so keys are overwritten and deleted often), plus the
+    // empty key and binary keys.
+    switch (rnd_.Uniform(20)) {
+      case 0: return "";
+      case 1: return std::string("\0\xff", 2) + std::to_string(rnd_.Uniform(5));
+      default: return "k" + std::to_string(rnd_.Uniform(150));
+    }
+  }
+  std::string RandomValue() {
+    return "v" + std::to_string(value_counter_++) + std::string(rnd_.Skewed(14), 'x');
+  }
+  WriteOptions RandomWriteOptions() {
+    WriteOptions wo;
+    wo.sync = rnd_.OneIn(10);
+    return wo;
+  }
+
+  void Open() { ASSERT_TRUE(DB::Open(options_, path_, &db_).ok()) << Where(); }
+  void Reopen() {
+    // Snapshots do not survive a reopen.
+    ReleaseAll();
+    ASSERT_TRUE(db_->Close().ok()) << Where();
+    db_.reset();
+    Open();
+  }
+  void ReleaseAll() {
+    for (auto& [snap, kv] : snapshots_) db_->ReleaseSnapshot(snap);
+    snapshots_.clear();
+  }
+
+  void Put() {
+    std::string k = RandomKey(), v = RandomValue();
+    ASSERT_TRUE(db_->Put(RandomWriteOptions(), k, v).ok()) << Where();
+    model_[k] = v;
+  }
+  void Delete() {
+    std::string k = RandomKey();
+    ASSERT_TRUE(db_->Delete(RandomWriteOptions(), k).ok()) << Where();
+    model_.erase(k);
+  }
+  void Batch() {
+    WriteBatch batch;
+    KV next = model_;
+    int n = static_cast<int>(rnd_.Uniform(20));
+    for (int i = 0; i < n; i++) {
+      std::string k = RandomKey();
+      if (rnd_.OneIn(3)) {
+        batch.Delete(k);
+        next.erase(k);
+      } else {
+        std::string v = RandomValue();
+        batch.Put(k, v);
+        next[k] = v;
+      }
+    }
+    ASSERT_TRUE(db_->Write(RandomWriteOptions(), &batch).ok()) << Where();
+    model_ = std::move(next);
+  }
+
+  ReadOptions RandomReadOptions(const KV** expect) {
+    ReadOptions ro;
+    *expect = &model_;
+    if (!snapshots_.empty() && rnd_.OneIn(3)) {
+      auto it = snapshots_.begin();
+      std::advance(it, rnd_.Uniform(snapshots_.size()));
+      ro.snapshot = it->first;
+      *expect = &it->second;
+    }
+    return ro;
+  }
+
+  void CheckGet() {
+    const KV* expect;
+    ReadOptions ro = RandomReadOptions(&expect);
+    std::string k = RandomKey(), v;
+    Status s = db_->Get(ro, k, &v);
+    auto it = expect->find(k);
+    if (it == expect->end()) {
+      ASSERT_TRUE(s.IsNotFound()) << Where() << " " << s.ToString();
+    } else {
+      ASSERT_TRUE(s.ok()) << Where() << " " << s.ToString();
+      ASSERT_EQ(it->second, v) << Where();
+    }
+  }
+
+  void CheckMultiGet() {
+    const KV* expect;
+    ReadOptions ro = RandomReadOptions(&expect);
+    std::vector<std::string> keys(rnd_.Uniform(10));
+    for (auto& k : keys) k = RandomKey();
+    std::vector<std::string_view> views(keys.begin(), keys.end());
+    std::vector<std::string> values;
+    std::vector<Status> statuses = db_->MultiGet(ro, views, &values);
+    ASSERT_EQ(keys.size(), statuses.size());
+    for (size_t i = 0; i < keys.size(); i++) {
+      auto it = expect->find(keys[i]);
+      if (it == expect->end()) {
+        ASSERT_TRUE(statuses[i].IsNotFound()) << Where();
+      } else {
+        ASSERT_TRUE(statuses[i].ok()) << Where();
+        ASSERT_EQ(it->second, values[i]) << Where();
+      }
+    }
+  }
+
+  void CheckIterator() {
+    const KV* all;
+    ReadOptions ro = RandomReadOptions(&all);
+    if (rnd_.OneIn(3)) ro.iterate_lower_bound = RandomKey();
+    if (rnd_.OneIn(3)) ro.iterate_upper_bound = RandomKey();
+    KV expect;
+    for (const auto& [k, v] : *all) {
+      if (ro.iterate_lower_bound && k < *ro.iterate_lower_bound) continue;
+      if (ro.iterate_upper_bound && k >= *ro.iterate_upper_bound) continue;
+      expect[k] = v;
+    }
+    auto it = db_->NewIterator(ro);
+    auto pos = expect.end();
+    for (int i = 0; i < 40; i++) {
+      switch (rnd_.Uniform(6)) {
+        case 0: it->SeekToFirst(); pos = expect.begin(); break;
+        case 1:
+          it->SeekToLast();
+          pos = expect.empty() ? expect.end() : std::prev(expect.end());
+          break;
+        case 2: {
+          std::string t = RandomKey();
+          it->Seek(t);
+          pos = expect.lower_bound(t);
+          // Seek below the lower bound lands on the bound.
+          break;
+        }
+        case 3: {
+          std::string t = RandomKey();
+          it->SeekForPrev(t);
+          auto up = expect.upper_bound(t);
+          pos = up == expect.begin() ? expect.end() : std::prev(up);
+          break;
+        }
+        case 4:
+          if (pos == expect.end()) continue;
+          it->Next();
+          ++pos;
+          break;
+        case 5:
+          if (pos == expect.end()) continue;
+          it->Prev();
+          pos = pos == expect.begin() ? expect.end() : std::prev(pos);
+          break;
+      }
+      ASSERT_TRUE(it->status().ok()) << Where();
+      ASSERT_EQ(pos != expect.end(), it->Valid()) << Where() << " iter step " << i;
+      if (pos != expect.end()) {
+        ASSERT_EQ(pos->first, it->key()) << Where();
+        ASSERT_EQ(pos->second, it->value()) << Where();
+      }
+    }
+    // A full scan each way.
+    std::vector<std::pair<std::string, std::string>> fwd, rev;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) fwd.emplace_back(it->key(), it->value());
+    for (it->SeekToLast(); it->Valid(); it->Prev()) rev.emplace_back(it->key(), it->value());
+    std::vector<std::pair<std::string, std::string>> want(expect.begin(), expect.end());
+    ASSERT_EQ(want, fwd) << Where();
+    std::reverse(want.begin(), want.end());
+    ASSERT_EQ(want, rev) << Where();
+  }
+
+  void TakeOrReleaseSnapshot() {
+    if (!snapshots_.empty() && rnd_.OneIn(2)) {
+      auto it = snapshots_.begin();
+      std::advance(it, rnd_.Uniform(snapshots_.size()));
+      db_->ReleaseSnapshot(it->first);
+      snapshots_.erase(it);
+    } else {
+      snapshots_.emplace(db_->GetSnapshot(), model_);
+    }
+  }
+
+  void CheckSnapshots() {
+    for (const auto& [snap, kv] : snapshots_) {
+      ReadOptions ro;
+      ro.snapshot = snap;
+      KV actual;
+      auto it = db_->NewIterator(ro);
+      for (it->SeekToFirst(); it->Valid(); it->Next()) actual[std::string(it->key())] = it->value();
+      ASSERT_EQ(kv, actual) << Where();
+    }
+  }
+
+  Random rnd_;
+  const uint64_t seed_;
+  const std::string path_;
+  Options options_;
+  std::unique_ptr<DB> db_;
+  KV model_;
+  std::map<const Snapshot*, KV> snapshots_;
+  uint64_t value_counter_ = 0;
+  int step_ = 0;
+};
+
+}  // namespace
+
+// SYNAPSED_MODEL_SEEDS=N runs more seeds (a soak); the default fits CI.
+uint64_t SeedCount(uint64_t default_count) {
+  const char* env = std::getenv("SYNAPSED_MODEL_SEEDS");
+  return env != nullptr ? std::strtoull(env, nullptr, 10) : default_count;
+}
+
+TEST(ModelTest, InMemoryFileSystemManySeeds) {
+  for (uint64_t seed = 1; seed <= SeedCount(100); seed++) {
+    ModelRun run(seed, std::make_shared<FaultInjectionFileSystem>(), "/db");
+    run.Run(1500);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST(ModelTest, PosixFileSystem) {
+  for (uint64_t seed = 1000; seed < 1010; seed++) {
+    test::TempDir dir("model_test");
+    ModelRun run(seed, FileSystem::Default(), dir.path() + "/db");
+    run.Run(1500);
+    if (HasFatalFailure()) return;
+  }
+}
+
+}  // namespace synapsed
