@@ -39,12 +39,13 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view key,
                              value.size();
   char* buf = arena_.Allocate(encoded_len);
   char* p = EncodeVarint32(buf, static_cast<uint32_t>(ikey_len));
-  std::memcpy(p, key.data(), key.size());
+  // (An empty string_view may have a null data(), which memcpy must not see.)
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
   p += key.size();
   EncodeFixed64(p, PackTag(seq, type));
   p += kTagBytes;
   p = EncodeVarint32(p, static_cast<uint32_t>(value.size()));
-  std::memcpy(p, value.data(), value.size());
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
   table_.Insert(buf);
   num_entries_.fetch_add(1, std::memory_order_relaxed);
   if (type == ValueType::kDeletion) num_deletes_.fetch_add(1, std::memory_order_relaxed);
