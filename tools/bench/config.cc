@@ -1,0 +1,174 @@
+#include "tools/bench/config.h"
+
+#include <gflags/gflags.h>
+#include <unistd.h>
+
+#include <set>
+
+// db_bench's names, meanings and defaults.
+DEFINE_string(benchmarks,
+              "fillseq,fillsync,fillrandom,overwrite,readrandom,readseq,readreverse,seekrandom,"
+              "multireadrandom,deleterandom,stats",
+              "Comma-separated list of benchmarks to run, in order.");
+DEFINE_int64(num, 1000000, "Number of key/values to place in the database.");
+DEFINE_int64(reads, -1, "Number of read operations per thread; < 0 means --num.");
+DEFINE_int32(threads, 1, "Number of concurrent threads; each does the full count.");
+DEFINE_int32(key_size, 16, "Size of each key in bytes.");
+DEFINE_int32(value_size, 100, "Size of each value in bytes.");
+DEFINE_double(compression_ratio, 0.5, "Values compress to this fraction of their size.");
+DEFINE_string(compression_type, "snappy", "Block compression algorithm.");
+DEFINE_int64(cache_size, 8 << 20, "Block cache size in bytes.");
+DEFINE_int32(bloom_bits, -1, "Bloom filter bits per key; <= 0 means no filter.");
+DEFINE_int32(block_size, 4096, "Table block size in bytes.");
+DEFINE_int64(write_buffer_size, 64 << 20, "Memtable size in bytes before a flush.");
+DEFINE_int32(max_write_buffer_number, 2, "Memtables that may exist at once.");
+DEFINE_int32(max_background_jobs, 2, "Background flush and compaction threads.");
+DEFINE_int32(compaction_style, 0, "0 = leveled, 1 = universal.");
+DEFINE_int32(level0_file_num_compaction_trigger, 4, "L0 files that trigger a compaction.");
+DEFINE_int64(target_file_size_base, 64 << 20, "Target size of compaction output files.");
+DEFINE_int64(max_bytes_for_level_base, 256 << 20, "Target size of level 1.");
+DEFINE_bool(use_existing_db, false, "Use the existing database instead of a fresh one.");
+DEFINE_string(db, "", "Database directory (default /tmp/synapsedtest-<uid>/dbbench).");
+DEFINE_bool(sync, false, "Sync every write.");
+DEFINE_bool(disable_wal, false, "Write without the write-ahead log.");
+DEFINE_int64(batch_size, 1, "Updates per write batch; keys per MultiGet.");
+DEFINE_int64(seek_nexts, 0, "Next() calls after each Seek in seekrandom.");
+DEFINE_int32(duration, 0, "Seconds each benchmark runs instead of a count (0 = use counts).");
+DEFINE_int64(seed, 0, "Random seed; 0 picks one from the clock and prints it.");
+DEFINE_bool(histogram, false, "Print latency histograms.");
+DEFINE_bool(statistics, false, "Print engine statistics at the end.");
+DEFINE_bool(use_direct_reads, false, "Read tables with O_DIRECT.");
+DEFINE_bool(multiread_batched, false, "Use the batched MultiGet API in multireadrandom.");
+DEFINE_uint64(benchmark_write_rate_limit, 0, "Bytes per second writers may write; 0 = no limit.");
+DEFINE_uint64(max_write_batch_group_size_bytes, 1 << 20, "Group commit size limit in bytes.");
+
+namespace synapsed::bench {
+
+namespace {
+
+// A feature a flag needs and when synapsed gets it; `ok` says which values
+// ask nothing of the missing feature.
+struct Unbuilt {
+  const char* flag;
+  const char* feature;
+  bool (*ok)(const std::string& value);
+};
+
+bool IsOneOf(const std::string& v, std::initializer_list<const char*> values) {
+  for (const char* x : values) {
+    if (v == x) return true;
+  }
+  return false;
+}
+bool NonPositive(const std::string& v) { return !v.empty() && (v[0] == '-' || v == "0"); }
+bool FalseValue(const std::string& v) { return IsOneOf(v, {"false", "0", "no", "f", "n"}); }
+
+const Unbuilt kUnbuilt[] = {
+    {"compression_type", "block compression (arrives with SSTables)",
+     [](const std::string& v) { return IsOneOf(v, {"none", "kNoCompression"}); }},
+    {"cache_size", "the block cache (arrives with SSTables)", NonPositive},
+    {"bloom_bits", "bloom filters (arrive with SSTables)", NonPositive},
+    {"block_size", "table blocks (arrive with SSTables)",
+     [](const std::string& v) { return v == "4096"; }},
+    {"write_buffer_size", "memtable flush (arrives with SSTables)", nullptr},
+    {"max_write_buffer_number", "memtable flush (arrives with SSTables)", nullptr},
+    {"max_background_jobs", "background flush and compaction", nullptr},
+    {"compaction_style", "compaction", [](const std::string& v) { return v == "0"; }},
+    {"level0_file_num_compaction_trigger", "compaction", nullptr},
+    {"target_file_size_base", "compaction", nullptr},
+    {"max_bytes_for_level_base", "compaction", nullptr},
+    {"disable_wal", "writes without the WAL (arrive with flush)", FalseValue},
+    {"use_direct_reads", "direct reads (arrive with the io_uring backend)", FalseValue},
+};
+
+const std::set<std::string>& KnownBenchmarks() {
+  static const std::set<std::string> names = {
+      "fillseq",   "fillrandom",      "filluniquerandom", "overwrite",         "fillsync",
+      "readrandom", "readmissing",    "readseq",          "readreverse",       "seekrandom",
+      "multireadrandom", "readwhilewriting", "deleterandom", "stats"};
+  return names;
+}
+
+}  // namespace
+
+std::vector<std::string> SplitCommaList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+Status ValidateExplicitFlags(const std::map<std::string, std::string>& flags) {
+  for (const Unbuilt& u : kUnbuilt) {
+    auto it = flags.find(u.flag);
+    if (it == flags.end() || (u.ok != nullptr && u.ok(it->second))) continue;
+    return Status::InvalidArgument("--" + std::string(u.flag) + "=" + it->second,
+                                   std::string("synapsed has no ") + u.feature + " yet");
+  }
+  return Status::OK();
+}
+
+Status ValidateBenchmarks(const std::vector<std::string>& names) {
+  static const std::set<std::string> needs_tables = {"levelstats", "flush", "compact",
+                                                     "waitforcompaction"};
+  for (const auto& name : names) {
+    if (KnownBenchmarks().count(name)) continue;
+    if (needs_tables.count(name)) {
+      return Status::InvalidArgument("benchmark " + name,
+                                     "needs SSTables and compaction, which synapsed has not yet");
+    }
+    return Status::InvalidArgument("unknown benchmark", name);
+  }
+  return Status::OK();
+}
+
+Status ConfigFromFlags(BenchConfig* c) {
+  std::map<std::string, std::string> explicit_flags;
+  std::vector<gflags::CommandLineFlagInfo> all;
+  gflags::GetAllFlags(&all);
+  for (const auto& f : all) {
+    if (!f.is_default) explicit_flags[f.name] = f.current_value;
+  }
+  Status s = ValidateExplicitFlags(explicit_flags);
+  if (!s.ok()) return s;
+  c->benchmarks = SplitCommaList(FLAGS_benchmarks);
+  s = ValidateBenchmarks(c->benchmarks);
+  if (!s.ok()) return s;
+  if (FLAGS_num <= 0) return Status::InvalidArgument("--num must be > 0");
+  if (FLAGS_threads <= 0) return Status::InvalidArgument("--threads must be > 0");
+  if (FLAGS_key_size <= 0) return Status::InvalidArgument("--key_size must be > 0");
+  if (FLAGS_value_size < 0 || FLAGS_value_size > (1 << 20)) {
+    return Status::InvalidArgument("--value_size must be in [0, 1048576]");
+  }
+  if (FLAGS_batch_size <= 0) return Status::InvalidArgument("--batch_size must be > 0");
+  if (FLAGS_compression_ratio <= 0 || FLAGS_compression_ratio > 1) {
+    return Status::InvalidArgument("--compression_ratio must be in (0, 1]");
+  }
+  c->num = FLAGS_num;
+  c->reads = FLAGS_reads;
+  c->threads = FLAGS_threads;
+  c->key_size = FLAGS_key_size;
+  c->value_size = FLAGS_value_size;
+  c->compression_ratio = FLAGS_compression_ratio;
+  c->db = FLAGS_db.empty() ? "/tmp/synapsedtest-" + std::to_string(geteuid()) + "/dbbench"
+                           : FLAGS_db;
+  c->use_existing_db = FLAGS_use_existing_db;
+  c->sync = FLAGS_sync;
+  c->batch_size = FLAGS_batch_size;
+  c->seek_nexts = FLAGS_seek_nexts;
+  c->duration_seconds = FLAGS_duration;
+  c->seed = static_cast<uint64_t>(FLAGS_seed);
+  c->histogram = FLAGS_histogram;
+  c->statistics = FLAGS_statistics;
+  c->multiread_batched = FLAGS_multiread_batched;
+  c->write_rate_limit_bytes = FLAGS_benchmark_write_rate_limit;
+  c->max_write_batch_group_size_bytes = FLAGS_max_write_batch_group_size_bytes;
+  return Status::OK();
+}
+
+}  // namespace synapsed::bench
