@@ -66,12 +66,8 @@ class DBImpl final : public DB {
   Status Recover() EXCLUDES(mu_);
   // Starts WAL number `number` and makes its directory entry durable.
   Status NewLog(uint64_t number) EXCLUDES(mu_);
-  // Makes recovered logs durable: they may hold bytes a killed process left
-  // in the page cache, which a later machine crash would otherwise drop while
-  // newer, synced logs survive: a hole.
-  Status SyncRecoveredLogs(const std::vector<uint64_t>& logs);
-  // Moves a log that held damaged or unapplied records to lost/.
-  Status Quarantine(uint64_t number);
+  // Moves a file that held damaged or unapplied records to lost/.
+  Status Quarantine(const std::string& path);
   // REQUIRES: w is the leader. Gathers the group of writers starting at the
   // front; returns the batch to write and sets *last_writer and *sync.
   WriteBatch* BuildBatchGroup(Writer** last_writer, bool* sync) REQUIRES(mu_);

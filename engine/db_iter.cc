@@ -135,8 +135,8 @@ class DBIter final : public Iterator {
     for (; iter_->Valid(); iter_->Next()) {
       ParsedInternalKey ikey;
       if (!ParseCurrent(&ikey)) break;
-      if (ikey.sequence > sequence_) continue;
       if (upper_ && ikey.user_key >= std::string_view(*upper_)) break;
+      if (ikey.sequence > sequence_) continue;
       if (skipping && ikey.user_key <= std::string_view(saved_key_)) continue;
       if (ikey.type == ValueType::kDeletion) {
         // Hide this key's older versions too.
@@ -161,9 +161,9 @@ class DBIter final : public Iterator {
         Invalidate();
         return;
       }
+      if (lower_ && ikey.user_key < std::string_view(*lower_)) break;
       if (ikey.sequence > sequence_) continue;
       if (current != ValueType::kDeletion && ikey.user_key < std::string_view(saved_key_)) break;
-      if (lower_ && ikey.user_key < std::string_view(*lower_)) break;
       current = ikey.type;
       if (current == ValueType::kDeletion) {
         saved_key_.clear();

@@ -68,14 +68,8 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
 Status DBImpl::OpenImpl() {
   Status s;
   if (options_.create_if_missing) {
-    bool existed = fs_->FileExists(dbname_).ok();
     s = fs_->CreateDirIfMissing(dbname_);
     if (!s.ok()) return s;
-    // The database directory's own entry must survive a crash too.
-    if (!existed) {
-      s = fs_->SyncDir(ParentDir(dbname_));
-      if (!s.ok()) return s;
-    }
   } else if (!fs_->FileExists(dbname_).ok()) {
     return Status::InvalidArgument(dbname_, "does not exist (create_if_missing is false)");
   }
@@ -109,6 +103,11 @@ Status DBImpl::CreateNew() {
       return Status::Corruption(dbname_, "has log files but no IDENTITY file");
     }
   }
+  // The directory's own entry must be durable before anything in it counts.
+  // Synced here, not only when this Open made the directory: an earlier Open
+  // may have made it and died before syncing its parent.
+  s = fs_->SyncDir(ParentDir(dbname_));
+  if (!s.ok()) return s;
   return WriteFileAtomically(fs_.get(), dbname_, IdentityFileName(dbname_), NewIdentity());
 }
 
@@ -121,69 +120,61 @@ Status DBImpl::Recover() {
   last_sequence_.store(r.last_sequence, std::memory_order_release);
   uint64_t next = r.max_file_number + 1;
 
-  // Rewrite the live data as a checkpoint when the logs no longer describe
-  // the recovered state (something was dropped) or when they are mostly
-  // overwritten garbage, so recovery time tracks live data.
-  const bool compact = r.bytes_replayed > 2 * mem->ApproximateMemoryUsage() + (16u << 20);
-  std::vector<uint64_t> kept = r.intact_logs;
-  if (r.dropped_data() || compact || !r.superseded_logs.empty()) {
+  // Whenever logs exist, the recovered state is rewritten as a new checkpoint
+  // and the logs are retired. Old logs are never trusted to be durable: a
+  // process killed earlier may have left their tails only in the page cache,
+  // and after a failed fsync Linux marks the unwritten pages clean, so a
+  // second fsync "succeeds" without writing them. Either way a later machine
+  // crash would drop them while newer, synced logs survive: a hole. Nor are
+  // logs with damage kept: a later recovery would stop at the same damage and
+  // ignore every write made after this Open. (Flushing to SSTables will take
+  // this role.) The cost is writing the live data once per Open.
+  const bool have_logs =
+      !r.intact_logs.empty() || !r.damaged_logs.empty() || !r.superseded_logs.empty();
+  if (have_logs || r.checkpoint_damaged) {
     const uint64_t checkpoint = next++;
     s = WriteCheckpoint(fs_.get(), dbname_, checkpoint, mem, r.last_sequence);
     if (!s.ok()) return s;
-    // Now every log is obsolete. Keep the ones that held damage for salvage.
-    for (uint64_t n : r.damaged_logs) {
-      s = Quarantine(n);
-      if (!s.ok()) return s;
-    }
-    for (uint64_t n : r.superseded_logs) {
-      s = Quarantine(n);  // left by an interrupted cleanup: may be damaged ones
-      if (!s.ok()) return s;
+    // Every older file is obsolete now. Keep the ones that held damage (or
+    // records that were not applied) for salvage; left-over superseded logs
+    // may be such ones from an interrupted cleanup.
+    for (const auto* list : {&r.damaged_logs, &r.superseded_logs}) {
+      for (uint64_t n : *list) {
+        s = Quarantine(LogFileName(dbname_, n));
+        if (!s.ok()) return s;
+      }
     }
     for (uint64_t n : r.intact_logs) {
       s = fs_->RemoveFile(LogFileName(dbname_, n));
       if (!s.ok()) return s;
     }
     if (r.checkpoint_number != 0) {
-      s = fs_->RemoveFile(CheckpointFileName(dbname_, r.checkpoint_number));
+      const std::string old = CheckpointFileName(dbname_, r.checkpoint_number);
+      s = r.checkpoint_damaged ? Quarantine(old) : fs_->RemoveFile(old);
       if (!s.ok()) return s;
     }
     s = fs_->SyncDir(dbname_);
     if (!s.ok()) return s;
-    kept.clear();
-  } else {
-    s = SyncRecoveredLogs(kept);
-    if (!s.ok()) return s;
   }
   {
     MutexLock l(&mu_);
-    live_logs_ = kept;
     recovery_damage_ = r.damage;
     next_file_number_ = next;
   }
   return NewLog(next);
 }
 
-Status DBImpl::SyncRecoveredLogs(const std::vector<uint64_t>& logs) {
-  for (uint64_t n : logs) {
-    std::unique_ptr<WritableFile> file;
-    Status s = fs_->ReopenWritableFile(LogFileName(dbname_, n), &file);
-    if (s.ok()) s = file->Sync();
-    if (s.ok()) s = file->Close();
-    if (!s.ok()) return s;
-  }
-  return Status::OK();
-}
-
-Status DBImpl::Quarantine(uint64_t number) {
+Status DBImpl::Quarantine(const std::string& path) {
   const std::string lost = LostDirName(dbname_);
   Status s = fs_->CreateDirIfMissing(lost);
   if (!s.ok()) return s;
-  std::string target = lost + LogFileName("", number);
+  const std::string name = path.substr(path.rfind('/'));
+  std::string target = lost + name;
   // Never overwrite an earlier quarantined file of the same name.
   for (int i = 1; fs_->FileExists(target).ok(); i++) {
-    target = lost + LogFileName("", number) + "." + std::to_string(i);
+    target = lost + name + "." + std::to_string(i);
   }
-  s = fs_->RenameFile(LogFileName(dbname_, number), target);
+  s = fs_->RenameFile(path, target);
   if (s.ok()) s = fs_->SyncDir(lost);
   return s;
 }
@@ -213,10 +204,14 @@ Status DestroyDB(const std::string& path, const Options& options) {
   std::vector<std::string> children;
   s = fs->GetChildren(path, &children);
   if (!s.ok()) return s;
+  // IDENTITY goes last: a crash part-way must not leave logs without it,
+  // which Open refuses as "not a database we created".
   for (const auto& name : children) {
     uint64_t number;
     FileType type;
-    if (name == "IDENTITY.tmp" || (ParseFileName(name, &number, &type) && type != FileType::kLock)) {
+    if (name == "IDENTITY.tmp" ||
+        (ParseFileName(name, &number, &type) && type != FileType::kLock &&
+         type != FileType::kIdentity)) {
       s = fs->RemoveFile(path + "/" + name);
       if (!s.ok()) return s;
     }
@@ -231,6 +226,8 @@ Status DestroyDB(const std::string& path, const Options& options) {
     if (s.ok()) s = fs->RemoveDir(lost);
     if (!s.ok()) return s;
   }
+  s = fs->RemoveFile(IdentityFileName(path));
+  if (!s.ok() && !s.IsNotFound()) return s;
   lock.reset();
   s = fs->RemoveFile(LockFileName(path));
   if (!s.ok() && !s.IsNotFound()) return s;

@@ -129,8 +129,9 @@ Status DBImpl::Close() {
   while (&barrier != writers_.front()) barrier.cv.Wait();
 
   // Every earlier writer is done and no later one can lead: log_ is ours.
-  Status s;
-  if (log_ != nullptr && bg_error_.ok()) {
+  // After a write error the log is not trusted; that error is the result.
+  Status s = bg_error_;
+  if (log_ != nullptr && s.ok()) {
     s = log_->Sync();
     Status c = log_->Close();
     if (s.ok()) s = c;

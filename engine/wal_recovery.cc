@@ -40,7 +40,9 @@ class Replayer {
       : fs_(fs), mode_(mode), mem_(mem), result_(result) {}
 
   // Replays one file. Sets *intact to whether every record in it was applied.
-  Status ReplayFile(const std::string& path, uint64_t number, bool* intact);
+  // A checkpoint's first record may start at any sequence; everything else
+  // must continue the sequence (from 1 when there is no checkpoint).
+  Status ReplayFile(const std::string& path, uint64_t number, bool checkpoint, bool* intact);
   bool stopped() const { return stopped_; }
 
  private:
@@ -56,7 +58,8 @@ class Replayer {
   MemTable* const mem_;
   WalRecoveryResult* const result_;
   WriteBatch batch_;
-  bool applied_any_ = false;
+  bool in_checkpoint_ = false;
+  bool sequence_free_ = false;  // the next record may start any sequence
   bool stopped_ = false;      // point-in-time recovery reached damage
   bool file_damaged_ = false;  // damage seen in the current file
 };
@@ -67,6 +70,12 @@ Status Replayer::OnDamage(const std::string& file, uint64_t offset, uint64_t byt
   std::snprintf(buf, sizeof(buf), "%s: %s at offset %" PRIu64 " (%" PRIu64 " bytes)",
                 file.c_str(), what.c_str(), offset, bytes);
   file_damaged_ = true;
+  // A checkpoint is ordered by key, not by time, and was synced before it was
+  // renamed into place: no prefix of it is a point in time, and it cannot
+  // have a torn tail. Only salvage mode goes on past damage in one.
+  if (in_checkpoint_ && mode_ != WalRecoveryMode::kSkipAnyCorruptedRecords) {
+    return Status::Corruption(buf, "damaged checkpoint");
+  }
   switch (mode_) {
     case WalRecoveryMode::kAbsoluteConsistency:
       return Status::Corruption(buf);
@@ -91,10 +100,10 @@ Status Replayer::ApplyRecord(const std::string& file, uint64_t offset, std::stri
   const SequenceNumber seq = WriteBatchInternal::Sequence(batch_);
   const uint32_t count = WriteBatchInternal::Count(batch_);
   const SequenceNumber expected = result_->last_sequence + 1;
-  if (seq == 0 || seq + count - 1 > kMaxSequenceNumber || (count == 0 && seq > kMaxSequenceNumber)) {
+  if (seq == 0 || seq > kMaxSequenceNumber || (count > 0 && seq + count - 1 > kMaxSequenceNumber)) {
     return OnDamage(file, offset, record.size(), "sequence out of range", false);
   }
-  if (applied_any_ && seq != expected) {
+  if (!sequence_free_ && seq != expected) {
     char what[128];
     std::snprintf(what, sizeof(what), "sequence %" PRIu64 " where %" PRIu64 " was expected", seq,
                   expected);
@@ -109,12 +118,14 @@ Status Replayer::ApplyRecord(const std::string& file, uint64_t offset, std::stri
   // An empty batch carries the sequence that follows it (see WriteCheckpoint).
   result_->last_sequence = count == 0 ? std::max(result_->last_sequence, seq - 1)
                                       : seq + count - 1;
-  applied_any_ = true;
+  sequence_free_ = false;
   result_->records_applied++;
+  if (!in_checkpoint_) result_->log_records_applied++;
   return Status::OK();
 }
 
-Status Replayer::ReplayFile(const std::string& path, uint64_t number, bool* intact) {
+Status Replayer::ReplayFile(const std::string& path, uint64_t number, bool checkpoint,
+                            bool* intact) {
   const std::string name = BaseName(path);
   std::unique_ptr<SequentialFile> file;
   Status s = fs_->NewSequentialFile(path, &file);
@@ -122,6 +133,8 @@ Status Replayer::ReplayFile(const std::string& path, uint64_t number, bool* inta
   DamageCollector damage;
   wal::Reader reader(std::move(file), name, number, &damage);
   file_damaged_ = false;
+  in_checkpoint_ = checkpoint;
+  sequence_free_ = checkpoint;
   size_t handled = 0;  // damage reports already passed to OnDamage
   std::string scratch;
   std::string_view record;
@@ -183,8 +196,9 @@ Status RecoverWal(FileSystem* fs, const std::string& dbname, WalRecoveryMode mod
   if (result->checkpoint_number != 0) {
     bool intact;
     s = replayer.ReplayFile(CheckpointFileName(dbname, result->checkpoint_number),
-                            result->checkpoint_number, &intact);
+                            result->checkpoint_number, true, &intact);
     if (!s.ok()) return s;
+    result->checkpoint_damaged = !intact;
   }
   for (uint64_t number : logs) {
     if (number < result->checkpoint_number) {
@@ -196,7 +210,7 @@ Status RecoverWal(FileSystem* fs, const std::string& dbname, WalRecoveryMode mod
       continue;
     }
     bool intact;
-    s = replayer.ReplayFile(LogFileName(dbname, number), number, &intact);
+    s = replayer.ReplayFile(LogFileName(dbname, number), number, false, &intact);
     if (!s.ok()) return s;
     (intact ? result->intact_logs : result->damaged_logs).push_back(number);
   }

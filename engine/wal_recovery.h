@@ -3,7 +3,8 @@
 //
 // What is replayed: the newest NNNNNN.ckpt (if any), then every NNNNNN.log
 // with a larger number, in number order. Every record is a write batch; its
-// sequence must continue the previous one (a gap means writes are missing).
+// sequence must continue the previous one, from 1 when there is no checkpoint
+// (a gap means writes are missing: a lost log, say).
 //
 // Damage handling by mode (damage = anything the WAL reader reports, a
 // malformed batch, or a sequence gap):
@@ -13,6 +14,8 @@
 //   kPointInTimeRecovery          stop at the first damage: nothing after it,
 //                                 in that file or later ones, is applied
 //   kSkipAnyCorruptedRecords      damaged records are skipped, the rest applied
+// Damage in a checkpoint fails with Corruption in every mode but the last:
+// a checkpoint is ordered by key, so no part of it is a point in time.
 // Corruption messages name the file and the offset.
 //
 // Thread safety: runs during Open, before the DB is shared.
@@ -37,6 +40,7 @@ struct WalRecoveryResult {
   // The largest file number seen in the directory (logs, checkpoints, temps).
   uint64_t max_file_number = 0;
   uint64_t checkpoint_number = 0;  // 0: none
+  bool checkpoint_damaged = false;   // only possible in kSkipAnyCorruptedRecords
   // Logs after the checkpoint whose every record was applied.
   std::vector<uint64_t> intact_logs;
   // Logs with damage or with records that were not applied (PIT stop).
@@ -44,12 +48,15 @@ struct WalRecoveryResult {
   // Logs numbered below the checkpoint: left over from an interrupted cleanup.
   std::vector<uint64_t> superseded_logs;
   uint64_t records_applied = 0;
+  uint64_t log_records_applied = 0;  // from logs, not the checkpoint
   uint64_t bytes_replayed = 0;
   // One line per damage found, "000007.log: checksum mismatch at offset 40 (25 bytes)".
   std::vector<std::string> damage;
   // True when something was dropped: the on-disk logs no longer describe the
   // recovered state, so the caller must write a checkpoint before new writes.
-  bool dropped_data() const { return !damage.empty() || !damaged_logs.empty(); }
+  bool dropped_data() const {
+    return !damage.empty() || !damaged_logs.empty() || checkpoint_damaged;
+  }
 };
 
 // Replays into mem (empty, owned by the caller). Temporary files left by an

@@ -125,8 +125,6 @@ class FaultInjectionFileSystem::WritableHandle final : public WritableFile {
   // destructor would be hard to reason about).
   ~WritableHandle() override = default;
 
-  void set_size(uint64_t size) { size_ = size; }
-
   Status Append(std::string_view data) override {
     if (closed_) return Closed("append", path_);
     MutexLock l(&fs_->mu_);
@@ -381,26 +379,6 @@ Status FaultInjectionFileSystem::NewWritableFile(const std::string& path,
     file->current.clear();
   }
   *result = std::make_unique<WritableHandle>(this, path, std::move(file), generation_);
-  return Status::OK();
-}
-
-Status FaultInjectionFileSystem::ReopenWritableFile(const std::string& path,
-                                                    std::unique_ptr<WritableFile>* result) {
-  MutexLock l(&mu_);
-  result->reset();
-  Status s = BeginMutation(OpKind::kCreate, "reopen", path);
-  DirNode* parent = nullptr;
-  std::string name;
-  if (s.ok()) s = FindParent("reopen", path, &parent, &name);
-  if (!s.ok()) return s;
-  auto it = parent->current.find(name);
-  if (it == parent->current.end()) {
-    return Status::NotFound("reopen " + path, "No such file or directory");
-  }
-  if (it->second.dir != nullptr) return Status::IOError("reopen " + path, "Is a directory");
-  auto handle = std::make_unique<WritableHandle>(this, path, it->second.file, generation_);
-  handle->set_size(it->second.file->current.size());
-  *result = std::move(handle);
   return Status::OK();
 }
 

@@ -117,9 +117,6 @@ class FaultInjectionFileSystem final : public FileSystem {
   // contents stay as they were until the next Sync.
   Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* result) override
       EXCLUDES(mu_);
-  // Same inode, contents kept; counted as a kCreate mutation.
-  Status ReopenWritableFile(const std::string& path, std::unique_ptr<WritableFile>* result) override
-      EXCLUDES(mu_);
   Status FileExists(const std::string& path) override EXCLUDES(mu_);
   Status GetChildren(const std::string& dir, std::vector<std::string>* names) override
       EXCLUDES(mu_);

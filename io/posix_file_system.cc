@@ -10,12 +10,13 @@
 // Errors: ENOSPC/EDQUOT become Status::NoSpace, ENOENT/ENOTDIR Status::NotFound,
 // everything else Status::IOError; the message is "<op> <path>: <strerror>".
 //
-// Locking: fcntl(F_SETLK) excludes other processes but not this one (posix
-// record locks belong to the process), and closing *any* descriptor of the
-// file drops them. So LockFile first claims the path in a process-wide set and
-// only then opens the file: a second LockFile in this process fails before it
-// can open (and later close) a descriptor that would silently drop the lock.
-// The set is keyed by the path string as given; callers use one spelling.
+// Locking: open file description locks (fcntl F_OFD_SETLK, Linux 3.15+).
+// Classic posix record locks belong to the process -- a second lock from the
+// same process succeeds, and closing *any* descriptor of the file drops them
+// -- so they cannot keep two DB objects in one process apart. OFD locks
+// belong to the open file description: they conflict between two opens in
+// one process as between processes, whatever spelling of the path was used,
+// and only closing the lock's own descriptor releases them.
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -137,8 +138,7 @@ class PosixRandomAccessFile final : public RandomAccessFile {
 
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd, uint64_t initial_size = 0)
-      : path_(std::move(path)), fd_(fd), written_bytes_(initial_size) {
+  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {
     buf_.reserve(kWritableBufferSize);
   }
 
@@ -217,6 +217,9 @@ class PosixWritableFile final : public WritableFile {
         if (errno == EINTR) continue;
         return PosixError(op, path_, errno);
       }
+      if (r == 0) {  // no progress and no error: do not spin
+        return Status::IOError(std::string(op) + " " + path_, "write returned 0");
+      }
       data.remove_prefix(static_cast<size_t>(r));
       written_bytes_ += static_cast<uint64_t>(r);
     }
@@ -229,49 +232,13 @@ class PosixWritableFile final : public WritableFile {
   uint64_t written_bytes_ = 0;  // bytes handed to write(2)
 };
 
-// The process-wide set of paths locked through LockFile (see the top of the
-// file for why fcntl alone is not enough).
-class LockTable {
- public:
-  // Returns false if path is already claimed.
-  bool Claim(const std::string& path) EXCLUDES(mu_) {
-    MutexLock l(&mu_);
-    return paths_.insert(path).second;
-  }
-  void Release(const std::string& path) EXCLUDES(mu_) {
-    MutexLock l(&mu_);
-    paths_.erase(path);
-  }
-
-  // Never destroyed: a FileLock owned by a static object may be released
-  // after function-local statics have been torn down at exit.
-  static LockTable* Get() {
-    alignas(LockTable) static unsigned char storage[sizeof(LockTable)];
-    static LockTable* table = ::new (storage) LockTable();
-    return table;
-  }
-
- private:
-  Mutex mu_;
-  std::set<std::string> paths_ GUARDED_BY(mu_);
-};
-
 class PosixFileLock final : public FileLock {
  public:
-  PosixFileLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  ~PosixFileLock() override {
-    struct flock f = {};
-    f.l_type = F_UNLCK;
-    f.l_whence = SEEK_SET;
-    // Closing the descriptor drops the lock anyway; unlocking first just
-    // makes the release explicit.
-    ::fcntl(fd_, F_SETLK, &f);
-    CloseFd(fd_);
-    LockTable::Get()->Release(path_);
-  }
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  // Closing the descriptor releases the OFD lock.
+  ~PosixFileLock() override { CloseFd(fd_); }
 
  private:
-  const std::string path_;
   const int fd_;
 };
 
@@ -297,20 +264,6 @@ class PosixFileSystem final : public FileSystem {
     int fd = OpenRetry(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
     if (fd < 0) return PosixError("create", path, errno);
     *result = std::make_unique<PosixWritableFile>(path, fd);
-    return Status::OK();
-  }
-
-  Status ReopenWritableFile(const std::string& path,
-                            std::unique_ptr<WritableFile>* result) override {
-    int fd = OpenRetry(path, O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError("reopen", path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      Status s = PosixError("stat", path, errno);
-      ::close(fd);
-      return s;
-    }
-    *result = std::make_unique<PosixWritableFile>(path, fd, static_cast<uint64_t>(st.st_size));
     return Status::OK();
   }
 
@@ -400,29 +353,22 @@ class PosixFileSystem final : public FileSystem {
 
   Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
     lock->reset();
-    if (!LockTable::Get()->Claim(path)) {
-      return Status::IOError("lock " + path, "already held by this process");
-    }
     int fd = OpenRetry(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      int err = errno;
-      LockTable::Get()->Release(path);
-      return PosixError("lock", path, err);
-    }
+    if (fd < 0) return PosixError("lock", path, errno);
     struct flock f = {};
     f.l_type = F_WRLCK;
     f.l_whence = SEEK_SET;  // l_start = l_len = 0: the whole file, however long
-    if (::fcntl(fd, F_SETLK, &f) != 0) {
+    if (::fcntl(fd, F_OFD_SETLK, &f) != 0) {
       int err = errno;
       CloseFd(fd);
-      LockTable::Get()->Release(path);
       if (err == EAGAIN || err == EACCES) {
         return Status::IOError("lock " + path,
-                               "already held by another process (" + ErrnoString(err) + ")");
+                               "already held by another process or another open in this "
+                               "process (" + ErrnoString(err) + ")");
       }
       return PosixError("lock", path, err);
     }
-    *lock = std::make_unique<PosixFileLock>(path, fd);
+    *lock = std::make_unique<PosixFileLock>(fd);
     return Status::OK();
   }
 

@@ -252,16 +252,31 @@ TEST_F(PosixFileSystemTest, LockHeldTwiceInProcessFailsNamingThePath) {
   EXPECT_TRUE(s.IsIOError()) << s.ToString();
   EXPECT_EQ(nullptr, second);
   EXPECT_NE(std::string::npos, s.ToString().find(lock_path)) << s.ToString();
-  EXPECT_NE(std::string::npos, s.ToString().find("this process")) << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find("already held")) << s.ToString();
   lock.reset();
   ASSERT_TRUE(fs_->LockFile(lock_path, &second).ok());  // released by the destructor
 }
 
+// Regression (review): a lock keyed by the path string let "d/LOCK" and
+// "d/./LOCK" both lock in one process, and closing any other descriptor of
+// the file dropped the process's fcntl lock. OFD locks have neither problem.
+TEST_F(PosixFileSystemTest, LockHoldsAcrossSpellingsAndOtherDescriptors) {
+  const std::string lock_path = Path("LOCK");
+  std::unique_ptr<FileLock> lock;
+  ASSERT_TRUE(fs_->LockFile(lock_path, &lock).ok());
+  std::unique_ptr<FileLock> other;
+  EXPECT_TRUE(fs_->LockFile(dir_.path() + "/./LOCK", &other).IsIOError());
+  EXPECT_TRUE(fs_->LockFile(dir_.path() + "//LOCK", &other).IsIOError());
+  {
+    std::unique_ptr<SequentialFile> reader;
+    ASSERT_TRUE(fs_->NewSequentialFile(lock_path, &reader).ok());
+  }  // closing this descriptor must not release the lock
+  EXPECT_TRUE(fs_->LockFile(lock_path, &other).IsIOError());
+}
+
 // The child process tries the lock while the parent holds it, then again
 // after the parent released it, and reports through its exit code. It is
-// forked before the parent locks so that it does not inherit the parent's
-// in-process lock table (which would answer "this process" without ever
-// asking fcntl).
+// forked before the parent locks, so it holds no descriptor of the lock.
 TEST_F(PosixFileSystemTest, LockExcludesOtherProcesses) {
   const std::string lock_path = Path("LOCK");
   int to_child[2], to_parent[2];

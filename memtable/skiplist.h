@@ -68,13 +68,15 @@ class SkipList {
     }
     // First entry >= target.
     void Seek(const Key& target) { node_ = list_->FindGreaterOrEqual(target, nullptr); }
-    // Last entry <= target.
+    // Last entry <= target. (Not Seek then Prev: a node inserted between
+    // the two steps could be returned although it is > target.)
     void SeekForPrev(const Key& target) {
-      Seek(target);
-      if (!Valid()) {
-        SeekToLast();
-      } else if (list_->compare_(node_->key, target) > 0) {
-        Prev();
+      Node* before = list_->FindLessThan(target);
+      Node* next = before->Next(0);
+      if (next != nullptr && list_->compare_(next->key, target) == 0) {
+        node_ = next;
+      } else {
+        node_ = before == list_->head_ ? nullptr : before;
       }
     }
     void SeekToFirst() { node_ = list_->head_->Next(0); }

@@ -115,6 +115,44 @@ TEST_F(CrashTest, AckedSyncWriteSurvivesEvenIfEarlierLogWasNeverSynced) {
   EXPECT_EQ(51u, history_.size());
 }
 
+// Regression (review): the database directory's own entry was synced only
+// when this Open created the directory; one left by an Open that died
+// before syncing its parent could vanish in a crash with every write in it.
+TEST_F(CrashTest, DirectoryLeftByAnEarlierOpenIsMadeDurable) {
+  ASSERT_TRUE(fs_->CreateDirIfMissing(kDb).ok());  // never synced into "/"
+  ASSERT_TRUE(Open().ok());
+  WriteOptions sync;
+  sync.sync = true;
+  ASSERT_TRUE(db_->Put(sync, "k", "v").ok());
+  db_.reset();
+  fs_->SimulateCrash(CrashMode::kDropUnsynced, 1);
+  options_.create_if_missing = false;
+  ASSERT_TRUE(Open().ok());
+  std::string v;
+  ASSERT_TRUE(db_->Get(ReadOptions(), "k", &v).ok());
+  EXPECT_EQ("v", v);
+}
+
+// Every Open retires the logs it replayed into a checkpoint: no log whose
+// durability depends on an earlier process is ever kept.
+TEST_F(CrashTest, OpenRetiresReplayedLogs) {
+  ASSERT_TRUE(Open().ok());
+  ASSERT_TRUE(db_->Put(WriteOptions(), "a", "1").ok());
+  db_.reset();
+  ASSERT_TRUE(Open().ok());
+  std::string wal;
+  ASSERT_TRUE(db_->GetProperty("synapsed.wal-files", &wal));
+  EXPECT_EQ("000003.log", wal);  // 1 was replayed into checkpoint 2
+  auto files = fs_->ListAllFiles();
+  EXPECT_EQ((std::vector<std::string>{"/db/000002.ckpt", "/db/000003.log", "/db/IDENTITY",
+                                      "/db/LOCK"}),
+            files);
+  db_.reset();
+  ASSERT_TRUE(Open().ok());  // a checkpoint and an empty log: nothing to lose
+  std::string v;
+  ASSERT_TRUE(db_->Get(ReadOptions(), "a", &v).ok());
+}
+
 // Crashes at every mutating file operation of a run that creates the
 // database, writes, reopens (replaying logs), survives a torn-tail recovery
 // (which writes a checkpoint) and writes again.

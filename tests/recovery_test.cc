@@ -6,10 +6,12 @@
 
 #include <map>
 
+#include "engine/write_batch_internal.h"
 #include "io/fault_injection_fs.h"
 #include "synapsed/db.h"
 #include "tests/history.h"
 #include "util/random.h"
+#include "wal/log_writer.h"
 
 namespace synapsed {
 
@@ -24,8 +26,10 @@ std::string Key(int i) {
   return buf;
 }
 
-// A database of three logs (clean reopens keep intact logs), one put per
-// record, with the file size after every record.
+// Three logs of 40 single-put records each, with continuous sequences, as a
+// process that crashed twice would leave them (Open retires every log into a
+// checkpoint, so the layout is written directly with the WAL writer), and
+// the file size after every record.
 struct Fixture {
   Files files;
   std::vector<std::string> log_names;                 // "/db/000001.log", ...
@@ -35,31 +39,31 @@ struct Fixture {
 
   Fixture() {
     auto fs = std::make_shared<FaultInjectionFileSystem>();
-    Options options;
-    options.create_if_missing = true;
-    options.file_system = fs;
+    EXPECT_TRUE(fs->CreateDirIfMissing(kDb).ok());
+    EXPECT_TRUE(fs->WriteFileFromString(std::string(kDb) + "/IDENTITY", "fixture\n", true).ok());
     Random rnd(42);
     int next = 0;
-    for (int log = 0; log < 3; log++) {
-      std::unique_ptr<DB> db;
-      EXPECT_TRUE(DB::Open(options, kDb, &db).ok());
-      std::string wal;
-      EXPECT_TRUE(db->GetProperty("synapsed.wal-files", &wal));
-      std::string name = std::string(kDb) + "/" + wal.substr(wal.rfind(' ') + 1);
+    for (uint64_t log = 1; log <= 3; log++) {
+      char name[64];
+      std::snprintf(name, sizeof(name), "%s/%06llu.log", kDb, static_cast<unsigned long long>(log));
       log_names.push_back(name);
+      std::unique_ptr<WritableFile> file;
+      EXPECT_TRUE(fs->NewWritableFile(name, &file).ok());
+      wal::Writer writer(std::move(file), log);
       record_ends.emplace_back();
       record_keys.emplace_back();
       for (int r = 0; r < 40; r++) {
         std::string v = "value" + std::to_string(next) + std::string(rnd.Skewed(12), 'x');
-        EXPECT_TRUE(db->Put(WriteOptions(), Key(next), v).ok());
+        WriteBatch batch;
+        batch.Put(Key(next), v);
+        WriteBatchInternal::SetSequence(&batch, next + 1);
+        EXPECT_TRUE(writer.AddRecord(WriteBatchInternal::Contents(batch)).ok());
         values[next] = v;
-        uint64_t size;
-        EXPECT_TRUE(fs->GetFileSize(name, &size).ok());
-        record_ends.back().push_back(size);
+        record_ends.back().push_back(writer.file_size());
         record_keys.back().push_back(next);
         next++;
       }
-      EXPECT_TRUE(db->Close().ok());
+      EXPECT_TRUE(writer.Close().ok());
     }
     for (const auto& path : fs->ListAllFiles()) {
       EXPECT_TRUE(fs->ReadFileToString(path, &files[path]).ok());
@@ -230,6 +234,63 @@ TEST(RecoveryTest, MissingMiddleLogIsASequenceGap) {
   Outcome skip = Recover(files, WalRecoveryMode::kSkipAnyCorruptedRecords);
   ASSERT_TRUE(skip.status.ok());
   EXPECT_EQ(80u, skip.contents.size());
+}
+
+// Regression (review): without a checkpoint the first log must start at
+// sequence 1; a lost first log used to go unnoticed.
+TEST(RecoveryTest, MissingFirstLogIsASequenceGap) {
+  const Fixture& f = GetFixture();
+  Files files = f.files;
+  files.erase(f.log_names[0]);
+  Outcome abs = Recover(files, WalRecoveryMode::kAbsoluteConsistency);
+  EXPECT_TRUE(abs.status.IsCorruption()) << abs.status.ToString();
+  EXPECT_NE(std::string::npos, abs.status.ToString().find("sequence 41 where 1 was expected"))
+      << abs.status.ToString();
+  EXPECT_TRUE(Recover(files, WalRecoveryMode::kTolerateCorruptedTailRecords).status.IsCorruption());
+  Outcome pit = Recover(files, WalRecoveryMode::kPointInTimeRecovery);
+  ASSERT_TRUE(pit.status.ok());
+  EXPECT_TRUE(pit.contents.empty());  // nothing after the gap
+  Outcome skip = Recover(files, WalRecoveryMode::kSkipAnyCorruptedRecords);
+  ASSERT_TRUE(skip.status.ok());
+  EXPECT_EQ(80u, skip.contents.size());
+}
+
+// Regression (review): a checkpoint is ordered by key, so a prefix of it is
+// not a point in time. Damage in one fails Open except in salvage mode,
+// which keeps the damaged checkpoint in lost/.
+TEST(RecoveryTest, DamagedCheckpointFailsOpenExceptInSalvageMode) {
+  const Fixture& f = GetFixture();
+  // Turn the fixture into a checkpoint by opening it once.
+  auto fs = std::make_shared<FaultInjectionFileSystem>();
+  ASSERT_TRUE(fs->CreateDirIfMissing(kDb).ok());
+  for (const auto& [path, data] : f.files) ASSERT_TRUE(fs->WriteFileFromString(path, data, true).ok());
+  Options options;
+  options.file_system = fs;
+  {
+    std::unique_ptr<DB> db;
+    ASSERT_TRUE(DB::Open(options, kDb, &db).ok());
+  }
+  Files files;
+  std::string checkpoint;
+  for (const auto& path : fs->ListAllFiles()) {
+    ASSERT_TRUE(fs->ReadFileToString(path, &files[path]).ok());
+    if (path.size() > 5 && path.substr(path.size() - 5) == ".ckpt") checkpoint = path;
+  }
+  ASSERT_FALSE(checkpoint.empty());
+  ASSERT_EQ(FirstRecords(120), Recover(files, WalRecoveryMode::kAbsoluteConsistency).contents);
+  files[checkpoint][files[checkpoint].size() / 2] ^= 0x08;
+  for (auto mode : {WalRecoveryMode::kAbsoluteConsistency,
+                    WalRecoveryMode::kTolerateCorruptedTailRecords,
+                    WalRecoveryMode::kPointInTimeRecovery}) {
+    Outcome o = Recover(files, mode);
+    EXPECT_TRUE(o.status.IsCorruption()) << static_cast<int>(mode) << " " << o.status.ToString();
+    EXPECT_NE(std::string::npos, o.status.ToString().find("damaged checkpoint"));
+  }
+  Outcome skip = Recover(files, WalRecoveryMode::kSkipAnyCorruptedRecords);
+  ASSERT_TRUE(skip.status.ok()) << skip.status.ToString();
+  // The checkpoint's batches hold up to 1 MiB each: here one batch, lost whole.
+  EXPECT_LT(skip.contents.size(), 120u);
+  for (const auto& [k, v] : skip.contents) EXPECT_EQ(f.values.at(k), v);
 }
 
 TEST(RecoveryTest, DamagedLogsAreKeptInLostDirectory) {

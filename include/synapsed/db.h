@@ -5,8 +5,8 @@
 // is acknowledged only after it is durable to the level WriteOptions asks for.
 //
 // Thread safety: every method may be called concurrently from any number of
-// threads, except Close (no other call may run during or after it, other than
-// destroying objects obtained earlier). Iterators and snapshots must be
+// threads, Close included: writes queued before Close finish first; calls
+// that start after it fail with Aborted. Iterators and snapshots must be
 // released before the DB is destroyed.
 //
 // Current limits (docs/design/architecture.md): all data lives in the
@@ -68,8 +68,10 @@ class DB {
   //   "synapsed.wal-files"                      live WAL files, oldest first
   virtual bool GetProperty(std::string_view name, std::string* value) = 0;
 
-  // Syncs the WAL and releases the database (and its LOCK). Later calls on
-  // this object fail with Aborted. Returns the first error seen while closing.
+  // Waits for queued writes, syncs the WAL and releases the database (and its
+  // LOCK). Later calls on this object fail with Aborted. Returns the error
+  // that stopped writes, if one did, else the first error seen while closing.
+  // Closing twice returns OK.
   virtual Status Close() = 0;
 };
 

@@ -91,11 +91,6 @@ class FileSystem {
   // Creates the file, truncating it if it exists.
   virtual Status NewWritableFile(const std::string& path,
                                  std::unique_ptr<WritableFile>* result) = 0;
-  // Opens an existing file for appending, keeping its contents; Size() starts
-  // at the current length. NotFound if it does not exist. (Recovery uses it
-  // to fsync logs that an earlier, killed process never synced.)
-  virtual Status ReopenWritableFile(const std::string& path,
-                                    std::unique_ptr<WritableFile>* result) = 0;
 
   // OK if path exists, NotFound if not, IOError on failure to tell.
   virtual Status FileExists(const std::string& path) = 0;
