@@ -2,7 +2,8 @@
 # synapsed: the two commands of README.md.
 #
 #   ./run.sh test    install missing Debian packages, build (Release and
-#                    ASan+UBSan), run every test
+#                    ASan+UBSan), run every test in both, and the concurrency
+#                    tests under TSan
 #   ./run.sh bench   install missing packages, build Release, run the default
 #                    benchmark and print the results table
 #
@@ -73,6 +74,12 @@ cmd_test() {
   build asan
   log "tests: asan (ASan + UBSan)"
   ctest --preset asan -j "$JOBS"
+  # TSan: only the tests that race threads against each other.
+  log "configure + build: tsan (concurrency tests)"
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan -j "$JOBS" --target concurrency_test memtable_test
+  log "tests: tsan"
+  ctest --preset tsan -R '^(concurrency_test|memtable_test)$'
 }
 
 cmd_bench() {

@@ -81,14 +81,15 @@ def write_chart(out_dir, rows):
         for r in rows:
             f.write("%s %d %d\n" % (r["benchmark"], r["rocksdb_ops"], r["synapsed_ops"]))
     script = """
-set terminal png size 900,500
+set terminal png size 900,500 noenhanced
 set output '%s'
+set yrange [0:*]
+set key outside top center horizontal
 set style data histogram
 set style histogram cluster gap 1
 set style fill solid border -1
 set ylabel 'ops/sec (median)'
 set xtics rotate by -30
-set key top right
 plot '%s' using 2:xtic(1) title 'RocksDB db_bench', '' using 3 title 'synapsed_bench'
 """ % (png, data)
     subprocess.run(["gnuplot"], input=script, text=True, check=False)
