@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "memtable/memtable.h"
+#include "testutil/iterator_walk.h"
 #include "util/random.h"
 
 namespace synapsed {
@@ -90,45 +91,9 @@ TEST(DBIterTest, RandomWalksMatchModel) {
       if (rnd.OneIn(3)) hi = Key(&rnd);
       auto expect = model.At(snap, lo, hi);
       auto it = NewDBIterator(MemTable::NewIterator(mem), snap, lo, hi);
-      auto pos = expect.end();  // model position; end() = invalid
-      for (int step = 0; step < 60; step++) {
-        switch (rnd.Uniform(6)) {
-          case 0: it->SeekToFirst(); pos = expect.begin(); break;
-          case 1:
-            it->SeekToLast();
-            pos = expect.empty() ? expect.end() : std::prev(expect.end());
-            break;
-          case 2: {
-            std::string t = Key(&rnd);
-            it->Seek(t);
-            pos = expect.lower_bound(t);
-            break;
-          }
-          case 3: {
-            std::string t = Key(&rnd);
-            it->SeekForPrev(t);
-            auto up = expect.upper_bound(t);
-            pos = up == expect.begin() ? expect.end() : std::prev(up);
-            break;
-          }
-          case 4:
-            if (pos == expect.end()) continue;
-            it->Next();
-            ++pos;
-            break;
-          case 5:
-            if (pos == expect.end()) continue;
-            it->Prev();
-            pos = pos == expect.begin() ? expect.end() : std::prev(pos);
-            break;
-        }
-        ASSERT_TRUE(it->status().ok());
-        ASSERT_EQ(pos != expect.end(), it->Valid()) << "seed " << seed << " step " << step;
-        if (pos != expect.end()) {
-          ASSERT_EQ(pos->first, it->key()) << "seed " << seed << " step " << step;
-          ASSERT_EQ(pos->second, it->value()) << "seed " << seed << " step " << step;
-        }
-      }
+      test::CheckIteratorWalk(it.get(), expect, &rnd, [&] { return Key(&rnd); }, 60,
+                              "seed " + std::to_string(seed));
+      if (HasFatalFailure()) return;
     }
   }
 }

@@ -10,6 +10,7 @@
 
 #include "io/fault_injection_fs.h"
 #include "synapsed/db.h"
+#include "testutil/iterator_walk.h"
 #include "testutil/testutil.h"
 #include "util/random.h"
 
@@ -178,54 +179,7 @@ class ModelRun {
       expect[k] = v;
     }
     auto it = db_->NewIterator(ro);
-    auto pos = expect.end();
-    for (int i = 0; i < 40; i++) {
-      switch (rnd_.Uniform(6)) {
-        case 0: it->SeekToFirst(); pos = expect.begin(); break;
-        case 1:
-          it->SeekToLast();
-          pos = expect.empty() ? expect.end() : std::prev(expect.end());
-          break;
-        case 2: {
-          std::string t = RandomKey();
-          it->Seek(t);
-          pos = expect.lower_bound(t);
-          // Seek below the lower bound lands on the bound.
-          break;
-        }
-        case 3: {
-          std::string t = RandomKey();
-          it->SeekForPrev(t);
-          auto up = expect.upper_bound(t);
-          pos = up == expect.begin() ? expect.end() : std::prev(up);
-          break;
-        }
-        case 4:
-          if (pos == expect.end()) continue;
-          it->Next();
-          ++pos;
-          break;
-        case 5:
-          if (pos == expect.end()) continue;
-          it->Prev();
-          pos = pos == expect.begin() ? expect.end() : std::prev(pos);
-          break;
-      }
-      ASSERT_TRUE(it->status().ok()) << Where();
-      ASSERT_EQ(pos != expect.end(), it->Valid()) << Where() << " iter step " << i;
-      if (pos != expect.end()) {
-        ASSERT_EQ(pos->first, it->key()) << Where();
-        ASSERT_EQ(pos->second, it->value()) << Where();
-      }
-    }
-    // A full scan each way.
-    std::vector<std::pair<std::string, std::string>> fwd, rev;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) fwd.emplace_back(it->key(), it->value());
-    for (it->SeekToLast(); it->Valid(); it->Prev()) rev.emplace_back(it->key(), it->value());
-    std::vector<std::pair<std::string, std::string>> want(expect.begin(), expect.end());
-    ASSERT_EQ(want, fwd) << Where();
-    std::reverse(want.begin(), want.end());
-    ASSERT_EQ(want, rev) << Where();
+    test::CheckIteratorWalk(it.get(), expect, &rnd_, [this] { return RandomKey(); }, 40, Where());
   }
 
   void TakeOrReleaseSnapshot() {
