@@ -86,7 +86,6 @@ class DBImpl final : public DB {
   std::atomic<bool> closed_{false};  // read without mu_ by readers
   std::map<const Snapshot*, std::unique_ptr<SnapshotImpl>> snapshots_ GUARDED_BY(mu_);
   std::vector<uint64_t> live_logs_ GUARDED_BY(mu_);
-  uint64_t next_file_number_ GUARDED_BY(mu_) = 1;
   std::vector<std::string> recovery_damage_ GUARDED_BY(mu_);
 
   // Leader-only state (serialized by the writer queue, see above).

@@ -159,7 +159,6 @@ Status DBImpl::Recover() {
   {
     MutexLock l(&mu_);
     recovery_damage_ = r.damage;
-    next_file_number_ = next;
   }
   return NewLog(next);
 }
@@ -190,7 +189,6 @@ Status DBImpl::NewLog(uint64_t number) {
   log_ = std::make_unique<wal::Writer>(std::move(file), number);
   MutexLock l(&mu_);
   live_logs_.push_back(number);
-  next_file_number_ = number + 1;
   return Status::OK();
 }
 
