@@ -77,8 +77,13 @@ inline bool ParseInternalKey(std::string_view ikey, ParsedInternalKey* out) {
 
 inline int CompareUserKeys(std::string_view a, std::string_view b) { return a.compare(b); }
 
-// The total order on internal keys described above.
+// The total order on internal keys described above. A key too short to hold
+// a tag can only come from damaged data (e.g. a block read without checksum
+// verification): it is compared bytewise rather than read out of bounds.
 inline int CompareInternalKeys(std::string_view a, std::string_view b) {
+  if (a.size() < kTagBytes || b.size() < kTagBytes) [[unlikely]] {
+    return a.compare(b);
+  }
   int r = CompareUserKeys(ExtractUserKey(a), ExtractUserKey(b));
   if (r != 0) return r;
   uint64_t ta = ExtractTag(a), tb = ExtractTag(b);

@@ -1,0 +1,202 @@
+#include "sstable/block.h"
+
+#include "util/coding.h"
+
+namespace synapsed {
+
+int CompareBytes(std::string_view a, std::string_view b) { return a.compare(b); }
+
+Block::Block(std::string contents) : data_(std::move(contents)) {
+  if (data_.size() < sizeof(uint32_t)) return;
+  const uint64_t n = DecodeFixed32(data_.data() + data_.size() - sizeof(uint32_t));
+  // The restart array and its count must fit; a block has at least one
+  // restart (offset 0), even when empty.
+  const uint64_t array_bytes = (n + 1) * sizeof(uint32_t);
+  if (n == 0 || array_bytes > data_.size()) return;
+  const uint32_t restart_offset = static_cast<uint32_t>(data_.size() - array_bytes);
+  // Restart points must start at 0, increase, and lie inside the entries (an
+  // empty block has the single restart 0): checked once here so iterators
+  // can follow them blindly.
+  uint32_t prev = 0;
+  for (uint64_t i = 0; i < n; i++) {
+    uint32_t r = DecodeFixed32(data_.data() + restart_offset + i * sizeof(uint32_t));
+    if ((i == 0 && r != 0) || (i > 0 && r <= prev) || (r >= restart_offset && restart_offset > 0)) {
+      return;
+    }
+    prev = r;
+  }
+  restart_offset_ = restart_offset;
+  num_restarts_ = static_cast<uint32_t>(n);
+}
+
+// Positioned entries are decoded one at a time from their offset: the key is
+// rebuilt into key_ (shared prefix kept from the previous entry), the value
+// points into the block.
+class Block::Iter final : public InternalIterator {
+ public:
+  Iter(std::shared_ptr<const Block> block, KeyCompare compare)
+      : block_(std::move(block)),
+        compare_(compare),
+        data_(block_->data_.data()),
+        limit_(block_->restart_offset_),
+        current_(limit_) {
+    if (!block_->ok()) status_ = Status::Corruption("block", "bad restart array");
+  }
+
+  bool Valid() const override { return current_ < limit_ && status_.ok(); }
+  std::string_view key() const override { return key_; }
+  std::string_view value() const override { return value_; }
+  Status status() const override { return status_; }
+
+  void SeekToFirst() override {
+    if (!block_->ok()) return;
+    SeekToRestart(0);
+    ParseNextEntry();
+  }
+
+  void SeekToLast() override {
+    if (!block_->ok()) return;
+    SeekToRestart(block_->num_restarts_ - 1);
+    while (ParseNextEntry() && next_ < limit_) {
+    }
+  }
+
+  void Next() override { ParseNextEntry(); }
+
+  void Prev() override {
+    // Back to the last restart point before the current entry, then forward
+    // to the entry just before it.
+    const uint32_t original = current_;
+    while (RestartPoint(restart_index_) >= original) {
+      if (restart_index_ == 0) {
+        current_ = limit_;  // before the first entry: not valid
+        return;
+      }
+      restart_index_--;
+    }
+    SeekToRestart(restart_index_);
+    while (ParseNextEntry() && next_ < original) {
+    }
+  }
+
+  void Seek(std::string_view target) override {
+    if (!block_->ok()) return;
+    // Binary search for the last restart point whose key is < target; keys at
+    // restart points are stored whole (shared = 0).
+    uint32_t left = 0, right = block_->num_restarts_ - 1;
+    while (left < right) {
+      uint32_t mid = (left + right + 1) / 2;
+      std::string_view mid_key;
+      if (!KeyAtRestart(mid, &mid_key)) return;
+      if (compare_(mid_key, target) < 0) {
+        left = mid;
+      } else {
+        right = mid - 1;
+      }
+    }
+    SeekToRestart(left);
+    while (ParseNextEntry()) {
+      if (compare_(key_, target) >= 0) return;
+    }
+  }
+
+  void SeekForPrev(std::string_view target) override {
+    Seek(target);
+    if (!status_.ok()) return;
+    if (!Valid()) {
+      SeekToLast();
+    } else if (compare_(key_, target) > 0) {
+      Prev();
+    }
+  }
+
+ private:
+  uint32_t RestartPoint(uint32_t index) const {
+    return DecodeFixed32(data_ + block_->restart_offset_ + index * sizeof(uint32_t));
+  }
+
+  void SeekToRestart(uint32_t index) {
+    key_.clear();
+    restart_index_ = index;
+    next_ = RestartPoint(index);
+    current_ = limit_;
+  }
+
+  void Corrupt(const char* what) {
+    status_ = Status::Corruption("block", what);
+    current_ = limit_;
+    key_.clear();
+    value_ = {};
+  }
+
+  // Decodes the entry header at p; false if it runs past the entries.
+  bool DecodeEntry(uint32_t offset, uint32_t* shared, uint32_t* unshared, uint32_t* value_size,
+                   const char** key_delta) const {
+    const char* p = data_ + offset;
+    const char* limit = data_ + limit_;
+    if ((p = GetVarint32Ptr(p, limit, shared)) == nullptr) return false;
+    if ((p = GetVarint32Ptr(p, limit, unshared)) == nullptr) return false;
+    if ((p = GetVarint32Ptr(p, limit, value_size)) == nullptr) return false;
+    if (static_cast<uint64_t>(limit - p) < static_cast<uint64_t>(*unshared) + *value_size) {
+      return false;
+    }
+    *key_delta = p;
+    return true;
+  }
+
+  bool KeyAtRestart(uint32_t index, std::string_view* key) {
+    uint32_t shared, unshared, value_size;
+    const char* delta;
+    const uint32_t offset = RestartPoint(index);
+    if (offset >= limit_ || !DecodeEntry(offset, &shared, &unshared, &value_size, &delta) ||
+        shared != 0) {
+      Corrupt("bad restart entry");
+      return false;
+    }
+    *key = std::string_view(delta, unshared);
+    return true;
+  }
+
+  // Moves to the entry at next_; false at the end of the block or on damage.
+  bool ParseNextEntry() {
+    current_ = next_;
+    if (current_ >= limit_) {
+      current_ = limit_;
+      return false;
+    }
+    uint32_t shared, unshared, value_size;
+    const char* delta;
+    if (!DecodeEntry(current_, &shared, &unshared, &value_size, &delta) || shared > key_.size()) {
+      Corrupt("bad entry");
+      return false;
+    }
+    key_.resize(shared);
+    key_.append(delta, unshared);
+    value_ = std::string_view(delta + unshared, value_size);
+    next_ = static_cast<uint32_t>(delta + unshared + value_size - data_);
+    // Keep restart_index_ the last restart at or before current_ (for Prev).
+    while (restart_index_ + 1 < block_->num_restarts_ &&
+           RestartPoint(restart_index_ + 1) <= current_) {
+      restart_index_++;
+    }
+    return true;
+  }
+
+  std::shared_ptr<const Block> block_;
+  const KeyCompare compare_;
+  const char* const data_;
+  const uint32_t limit_;  // entries end here (the restart array starts)
+  uint32_t current_;      // offset of the current entry; limit_ = not valid
+  uint32_t next_ = 0;     // offset of the entry after it
+  uint32_t restart_index_ = 0;
+  std::string key_;
+  std::string_view value_;
+  Status status_;
+};
+
+std::unique_ptr<InternalIterator> Block::NewIterator(std::shared_ptr<const Block> block,
+                                                     KeyCompare compare) {
+  return std::make_unique<Iter>(std::move(block), compare);
+}
+
+}  // namespace synapsed

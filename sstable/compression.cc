@@ -1,0 +1,95 @@
+#include "sstable/compression.h"
+
+#include <lz4.h>
+#include <zstd.h>
+
+#include "util/coding.h"
+
+namespace synapsed {
+
+bool IsKnownCompression(uint8_t type) {
+  return type <= static_cast<uint8_t>(BlockCompression::kZstd);
+}
+
+std::string_view CompressionName(BlockCompression type) {
+  switch (type) {
+    case BlockCompression::kNone:
+      return "none";
+    case BlockCompression::kLZ4:
+      return "lz4";
+    case BlockCompression::kZstd:
+      return "zstd";
+  }
+  return "unknown";
+}
+
+namespace {
+bool WorthKeeping(size_t raw, size_t compressed) { return compressed < raw - raw / 8; }
+}  // namespace
+
+bool CompressBlock(BlockCompression type, int zstd_level, std::string_view input,
+                   std::string* output) {
+  output->clear();
+  switch (type) {
+    case BlockCompression::kNone:
+      return false;
+    case BlockCompression::kLZ4: {
+      if (input.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) return false;
+      PutVarint32(output, static_cast<uint32_t>(input.size()));
+      const size_t header = output->size();
+      const int bound = LZ4_compressBound(static_cast<int>(input.size()));
+      output->resize(header + bound);
+      int n = LZ4_compress_default(input.data(), output->data() + header,
+                                   static_cast<int>(input.size()), bound);
+      if (n <= 0) return false;
+      output->resize(header + n);
+      return WorthKeeping(input.size(), output->size());
+    }
+    case BlockCompression::kZstd: {
+      output->resize(ZSTD_compressBound(input.size()));
+      size_t n =
+          ZSTD_compress(output->data(), output->size(), input.data(), input.size(), zstd_level);
+      if (ZSTD_isError(n)) return false;
+      output->resize(n);
+      return WorthKeeping(input.size(), output->size());
+    }
+  }
+  return false;
+}
+
+Status UncompressBlock(BlockCompression type, std::string_view payload, std::string* output) {
+  switch (type) {
+    case BlockCompression::kNone:
+      output->assign(payload.data(), payload.size());
+      return Status::OK();
+    case BlockCompression::kLZ4: {
+      uint32_t raw_size;
+      if (!GetVarint32(&payload, &raw_size) || raw_size > kMaxUncompressedBlockBytes) {
+        return Status::Corruption("lz4 block", "bad size");
+      }
+      output->resize(raw_size);
+      int n = LZ4_decompress_safe(payload.data(), output->data(), static_cast<int>(payload.size()),
+                                  static_cast<int>(raw_size));
+      if (n < 0 || static_cast<uint32_t>(n) != raw_size) {
+        return Status::Corruption("lz4 block", "does not decompress to its size");
+      }
+      return Status::OK();
+    }
+    case BlockCompression::kZstd: {
+      unsigned long long size = ZSTD_getFrameContentSize(payload.data(), payload.size());
+      if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+          size > kMaxUncompressedBlockBytes) {
+        return Status::Corruption("zstd block", "bad frame header");
+      }
+      output->resize(static_cast<size_t>(size));
+      size_t n = ZSTD_decompress(output->data(), output->size(), payload.data(), payload.size());
+      if (ZSTD_isError(n) || n != size) {
+        return Status::Corruption("zstd block", "does not decompress to its size");
+      }
+      return Status::OK();
+    }
+  }
+  return Status::Corruption("block", "unknown compression type");
+}
+
+}  // namespace synapsed

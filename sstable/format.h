@@ -1,0 +1,67 @@
+// Table format primitives (docs/format/sstable.md): block handles, the
+// footer, and the block pipeline shared by every block of a table:
+//   write: contents -> compress? -> payload, trailer(type, checksum)
+//   read:  payload, trailer -> verify checksum -> decompress -> contents
+// The checksum is seeded with the table's seed XOR the block's offset, so a
+// block read from the wrong place never verifies.
+//
+// Thread safety: pure functions and value types.
+#ifndef SYNAPSED_SSTABLE_FORMAT_H_
+#define SYNAPSED_SSTABLE_FORMAT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "sstable/compression.h"
+#include "synapsed/file_system.h"
+#include "synapsed/status.h"
+
+namespace synapsed {
+
+constexpr size_t kBlockTrailerBytes = 5;                 // type:u8 checksum:u32
+constexpr uint64_t kTableMagic = 0x64657370616e7973ull;  // "synapsed", little-endian
+constexpr uint32_t kTableFormatVersion = 1;
+
+struct BlockHandle {
+  uint64_t offset = 0;
+  uint64_t size = 0;  // payload bytes, without the trailer
+
+  static constexpr size_t kEncodedBytes = 16;
+  void EncodeTo(std::string* dst) const;
+  // False if input is shorter than kEncodedBytes.
+  bool DecodeFrom(std::string_view* input);
+};
+
+struct Footer {
+  BlockHandle metaindex;
+  BlockHandle index;
+  uint64_t table_seed = 0;
+  uint32_t format_version = kTableFormatVersion;
+
+  static constexpr size_t kEncodedBytes = 56;
+  void EncodeTo(std::string* dst) const;
+  // Corruption (reason only; the caller adds the file name) on a bad magic,
+  // version or checksum. REQUIRES: input.size() == kEncodedBytes.
+  Status DecodeFrom(std::string_view input);
+};
+static_assert(Footer::kEncodedBytes == 2 * BlockHandle::kEncodedBytes + 8 + 4 + 4 + 8);
+
+inline uint64_t BlockSeed(uint64_t table_seed, uint64_t offset) { return table_seed ^ offset; }
+
+// Appends the trailer for `payload` stored at `offset` with `type`.
+void AppendBlockTrailer(std::string_view payload, BlockCompression type, uint64_t table_seed,
+                        uint64_t offset, std::string* dst);
+
+struct ReadBlockOptions {
+  bool verify_checksum = true;
+};
+
+// Reads the block at handle from file, verifies it and decompresses it into
+// *contents. Corruption names `file_name` and the block's offset.
+Status ReadBlock(const RandomAccessFile& file, const std::string& file_name, uint64_t table_seed,
+                 const BlockHandle& handle, const ReadBlockOptions& options, std::string* contents);
+
+}  // namespace synapsed
+
+#endif  // SYNAPSED_SSTABLE_FORMAT_H_

@@ -1,0 +1,104 @@
+#include "sstable/table_properties.h"
+
+#include <map>
+#include <memory>
+
+#include "sstable/block.h"
+#include "sstable/block_builder.h"
+#include "util/coding.h"
+
+namespace synapsed {
+
+namespace {
+
+// Every property, by name, with how to reach its field.
+template <typename Fn>
+void ForEachProperty(TableProperties* p, Fn&& fn) {
+  fn("compression", &p->compression, nullptr);
+  fn("creation.time", &p->creation_time, nullptr);
+  fn("db.id", nullptr, &p->db_id);
+  fn("file.number", &p->file_number, nullptr);
+  fn("filter.bits_per_key", &p->filter_bits_per_key, nullptr);
+  fn("largest.key", nullptr, &p->largest_key);
+  fn("largest.seqno", &p->largest_seqno, nullptr);
+  fn("num.data.blocks", &p->num_data_blocks, nullptr);
+  fn("num.deletions", &p->num_deletions, nullptr);
+  fn("num.entries", &p->num_entries, nullptr);
+  fn("raw.key.size", &p->raw_key_bytes, nullptr);
+  fn("raw.value.size", &p->raw_value_bytes, nullptr);
+  fn("smallest.key", nullptr, &p->smallest_key);
+  fn("smallest.seqno", &p->smallest_seqno, nullptr);
+  fn("unique.id", nullptr, &p->unique_id);
+}
+
+std::string Hex(std::string_view s) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string TableProperties::EncodeBlock() const {
+  BlockBuilder builder(1);
+  std::string scratch;
+  // Names above are listed in sorted order, as a block requires.
+  ForEachProperty(const_cast<TableProperties*>(this),
+                  [&](const char* name, uint64_t* number, std::string* text) {
+                    scratch.clear();
+                    if (number != nullptr) {
+                      PutVarint64(&scratch, *number);
+                    } else {
+                      scratch = *text;
+                    }
+                    builder.Add(name, scratch);
+                  });
+  return std::string(builder.Finish());
+}
+
+Status TableProperties::DecodeBlock(std::string contents) {
+  auto block = std::make_shared<const Block>(std::move(contents));
+  std::map<std::string, std::string, std::less<>> found;
+  auto it = Block::NewIterator(block, CompareBytes);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) found[std::string(it->key())] = it->value();
+  if (!it->status().ok()) return it->status();
+  Status s;
+  ForEachProperty(this, [&](const char* name, uint64_t* number, std::string* text) {
+    auto f = found.find(name);
+    if (!s.ok() || f == found.end()) return;  // unknown to the writer: stays default
+    if (number != nullptr) {
+      std::string_view in(f->second);
+      if (!GetVarint64(&in, number) || !in.empty()) {
+        s = Status::Corruption("properties", std::string("bad value for ") + name);
+      }
+    } else {
+      *text = f->second;
+    }
+  });
+  return s;
+}
+
+std::string TableProperties::ToString() const {
+  std::string out;
+  ForEachProperty(const_cast<TableProperties*>(this),
+                  [&](const char* name, uint64_t* number, std::string* text) {
+                    out += name;
+                    out += ": ";
+                    if (number != nullptr) {
+                      out += std::to_string(*number);
+                    } else if (std::string_view(name).find("key") != std::string_view::npos ||
+                               std::string_view(name) == "unique.id") {
+                      out += Hex(*text);
+                    } else {
+                      out += *text;
+                    }
+                    out += "\n";
+                  });
+  return out;
+}
+
+}  // namespace synapsed

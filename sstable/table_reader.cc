@@ -1,0 +1,192 @@
+#include "sstable/table_reader.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "sstable/block.h"
+#include "sstable/bloom_filter.h"
+#include "sstable/two_level_iterator.h"
+#include "util/internal_key.h"
+
+namespace synapsed {
+
+struct TableReader::Rep {
+  std::unique_ptr<RandomAccessFile> file;
+  std::string file_name;
+  uint64_t file_size = 0;
+  Footer footer;
+  std::shared_ptr<const Block> index;
+  std::string filter_bytes;  // BloomFilterReader points into it
+  std::unique_ptr<BloomFilterReader> filter;
+  TableProperties props;
+
+  Status Corrupt(const std::string& what) const { return Status::Corruption(file_name, what); }
+
+  // The data block named by an index value.
+  Status ReadDataBlock(const ReadBlockOptions& options, std::string_view index_value,
+                       std::shared_ptr<const Block>* block) const {
+    BlockHandle handle;
+    if (!handle.DecodeFrom(&index_value) || !index_value.empty()) {
+      return Corrupt("bad block handle in the index");
+    }
+    if (handle.offset + handle.size + kBlockTrailerBytes > footer.metaindex.offset) {
+      return Corrupt("index names a block outside the data area");
+    }
+    std::string contents;
+    Status s = ReadBlock(*file, file_name, footer.table_seed, handle, options, &contents);
+    if (!s.ok()) return s;
+    auto b = std::make_shared<const Block>(std::move(contents));
+    if (!b->ok()) {
+      char buf[96];
+      std::snprintf(buf, sizeof(buf), "malformed data block at offset %" PRIu64, handle.offset);
+      return Corrupt(buf);
+    }
+    *block = std::move(b);
+    return Status::OK();
+  }
+};
+
+TableReader::TableReader(std::shared_ptr<const Rep> rep) : rep_(std::move(rep)) {}
+TableReader::~TableReader() = default;
+
+const TableProperties& TableReader::properties() const { return rep_->props; }
+const std::string& TableReader::file_name() const { return rep_->file_name; }
+
+Status TableReader::Open(const TableReaderOptions& options, std::unique_ptr<RandomAccessFile> file,
+                         uint64_t file_size, std::string file_name,
+                         std::unique_ptr<TableReader>* reader) {
+  auto rep = std::make_shared<Rep>();
+  rep->file = std::move(file);
+  rep->file_name = std::move(file_name);
+  rep->file_size = file_size;
+  if (file_size < Footer::kEncodedBytes) return rep->Corrupt("too short to be a table");
+
+  char footer_buf[Footer::kEncodedBytes];
+  std::string_view footer_bytes;
+  Status s = rep->file->Read(file_size - Footer::kEncodedBytes, Footer::kEncodedBytes,
+                             &footer_bytes, footer_buf);
+  if (!s.ok()) return s;
+  if (footer_bytes.size() != Footer::kEncodedBytes) return rep->Corrupt("truncated footer");
+  s = rep->footer.DecodeFrom(footer_bytes);
+  if (!s.ok()) return Status(s.IsNotSupported() ? s : rep->Corrupt(std::string(s.message())));
+  const uint64_t meta_end = file_size - Footer::kEncodedBytes;
+  for (const BlockHandle* h : {&rep->footer.metaindex, &rep->footer.index}) {
+    if (h->offset > meta_end || h->size > meta_end - h->offset ||
+        h->offset + h->size + kBlockTrailerBytes > meta_end) {
+      return rep->Corrupt("footer names a block outside the file");
+    }
+  }
+
+  ReadBlockOptions verify;  // metadata blocks are always verified
+  std::string contents;
+  s = ReadBlock(*rep->file, rep->file_name, rep->footer.table_seed, rep->footer.index, verify,
+                &contents);
+  if (!s.ok()) return s;
+  rep->index = std::make_shared<const Block>(std::move(contents));
+  if (!rep->index->ok()) return rep->Corrupt("malformed index block");
+
+  s = ReadBlock(*rep->file, rep->file_name, rep->footer.table_seed, rep->footer.metaindex, verify,
+                &contents);
+  if (!s.ok()) return s;
+  auto meta = std::make_shared<const Block>(std::move(contents));
+  auto it = Block::NewIterator(meta, CompareBytes);
+  bool have_props = false;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view v = it->value();
+    BlockHandle h;
+    if (!h.DecodeFrom(&v) || !v.empty() || h.offset + h.size + kBlockTrailerBytes > meta_end) {
+      return rep->Corrupt("bad handle in the metaindex");
+    }
+    if (it->key() == "properties") {
+      std::string props;
+      s = ReadBlock(*rep->file, rep->file_name, rep->footer.table_seed, h, verify, &props);
+      if (s.ok()) s = rep->props.DecodeBlock(std::move(props));
+      if (!s.ok()) return s.IsCorruption() ? rep->Corrupt(std::string(s.message())) : s;
+      have_props = true;
+    } else if (it->key() == "filter.bloom64") {
+      s = ReadBlock(*rep->file, rep->file_name, rep->footer.table_seed, h, verify,
+                    &rep->filter_bytes);
+      if (!s.ok()) return s;
+      rep->filter = std::make_unique<BloomFilterReader>(rep->filter_bytes);
+      if (!rep->filter->valid()) return rep->Corrupt("malformed filter block");
+    }
+  }
+  if (!it->status().ok()) return rep->Corrupt("malformed metaindex block");
+  if (!have_props) return rep->Corrupt("no properties block");
+  if (options.expected_file_number != 0 && rep->props.file_number != options.expected_file_number) {
+    return rep->Corrupt("table was written as file " + std::to_string(rep->props.file_number) +
+                        ", not " + std::to_string(options.expected_file_number));
+  }
+  if (!options.expected_db_id.empty() && rep->props.db_id != options.expected_db_id) {
+    return rep->Corrupt("table belongs to another database (db.id " + rep->props.db_id + ")");
+  }
+  reader->reset(new TableReader(std::move(rep)));
+  return Status::OK();
+}
+
+bool TableReader::KeyMayMatch(std::string_view user_key) const {
+  return rep_->filter == nullptr || rep_->filter->MayMatch(FilterHash(user_key));
+}
+
+Status TableReader::Get(const ReadBlockOptions& options, std::string_view internal_key,
+                        TableGet* result, std::string* value) const {
+  *result = TableGet::kAbsent;
+  const std::string_view user_key = ExtractUserKey(internal_key);
+  if (!KeyMayMatch(user_key)) return Status::OK();
+  auto index = Block::NewIterator(rep_->index, CompareInternalKeys);
+  index->Seek(internal_key);
+  if (!index->Valid())
+    return index->status().ok() ? Status::OK() : rep_->Corrupt("bad index block");
+  std::shared_ptr<const Block> block;
+  Status s = rep_->ReadDataBlock(options, index->value(), &block);
+  if (!s.ok()) return s;
+  auto it = Block::NewIterator(block, CompareInternalKeys);
+  it->Seek(internal_key);
+  if (!it->Valid()) return it->status().ok() ? Status::OK() : rep_->Corrupt("bad data block");
+  ParsedInternalKey found;
+  if (!ParseInternalKey(it->key(), &found)) return rep_->Corrupt("malformed key in a data block");
+  if (found.user_key != user_key) return Status::OK();
+  if (found.type == ValueType::kValue) {
+    *result = TableGet::kValue;
+    value->assign(it->value());
+  } else {
+    *result = TableGet::kDeletion;
+  }
+  return Status::OK();
+}
+
+std::unique_ptr<InternalIterator> TableReader::NewIterator(const ReadBlockOptions& options) const {
+  std::shared_ptr<const Rep> rep = rep_;
+  return NewTwoLevelIterator(Block::NewIterator(rep->index, CompareInternalKeys),
+                             [rep, options](std::string_view index_value, Status* status) {
+                               std::shared_ptr<const Block> block;
+                               *status = rep->ReadDataBlock(options, index_value, &block);
+                               if (!status->ok()) return std::unique_ptr<InternalIterator>();
+                               return Block::NewIterator(std::move(block), CompareInternalKeys);
+                             });
+}
+
+Status TableReader::VerifyChecksums() const {
+  ReadBlockOptions verify;
+  auto index = Block::NewIterator(rep_->index, CompareInternalKeys);
+  uint64_t blocks = 0;
+  for (index->SeekToFirst(); index->Valid(); index->Next()) {
+    std::shared_ptr<const Block> block;
+    Status s = rep_->ReadDataBlock(verify, index->value(), &block);
+    if (!s.ok()) return s;
+    // Walk the entries too: a block can verify yet be malformed.
+    auto it = Block::NewIterator(block, CompareInternalKeys);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    }
+    if (!it->status().ok()) return rep_->Corrupt("malformed data block");
+    blocks++;
+  }
+  if (!index->status().ok()) return rep_->Corrupt("malformed index block");
+  if (blocks != rep_->props.num_data_blocks) {
+    return rep_->Corrupt("index names " + std::to_string(blocks) + " data blocks, properties say " +
+                         std::to_string(rep_->props.num_data_blocks));
+  }
+  return Status::OK();
+}
+
+}  // namespace synapsed
