@@ -24,6 +24,15 @@ std::string CheckpointFileName(const std::string& dbname, uint64_t number) {
 std::string TempFileName(const std::string& dbname, uint64_t number) {
   return NumberedName(dbname, number, "dbtmp");
 }
+std::string TableFileName(const std::string& dbname, uint64_t number) {
+  return NumberedName(dbname, number, "sst");
+}
+std::string ManifestFileName(const std::string& dbname, uint64_t number) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "/MANIFEST-%06llu", static_cast<unsigned long long>(number));
+  return dbname + buf;
+}
+std::string CurrentFileName(const std::string& dbname) { return dbname + "/CURRENT"; }
 std::string LostDirName(const std::string& dbname) { return dbname + "/lost"; }
 
 bool ParseFileName(std::string_view name, uint64_t* number, FileType* type) {
@@ -35,6 +44,21 @@ bool ParseFileName(std::string_view name, uint64_t* number, FileType* type) {
   if (name == "IDENTITY") {
     *number = 0;
     *type = FileType::kIdentity;
+    return true;
+  }
+  if (name == "CURRENT") {
+    *number = 0;
+    *type = FileType::kCurrent;
+    return true;
+  }
+  constexpr std::string_view kManifestPrefix = "MANIFEST-";
+  if (name.substr(0, kManifestPrefix.size()) == kManifestPrefix) {
+    std::string_view digits = name.substr(kManifestPrefix.size());
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) return false;
+    *number = n;
+    *type = FileType::kManifest;
     return true;
   }
   size_t dot = name.find('.');
@@ -49,6 +73,8 @@ bool ParseFileName(std::string_view name, uint64_t* number, FileType* type) {
     *type = FileType::kCheckpoint;
   } else if (suffix == "dbtmp") {
     *type = FileType::kTemp;
+  } else if (suffix == "sst") {
+    *type = FileType::kTable;
   } else {
     return false;
   }

@@ -6,6 +6,9 @@
 //   NNNNNN.log        write-ahead log number NNNNNN (write batches)
 //   NNNNNN.ckpt       checkpoint log: the live data as of its creation, in WAL
 //                     format; logs numbered below it are obsolete
+//   NNNNNN.sst        a table (docs/format/sstable.md)
+//   MANIFEST-NNNNNN   the log of version edits (docs/format/manifest.md)
+//   CURRENT           names the live MANIFEST ("MANIFEST-NNNNNN\n")
 //   NNNNNN.dbtmp      a file being written before it is renamed into place
 //   lost/             logs that held damaged or unapplied records, kept for
 //                     salvage instead of being deleted
@@ -20,13 +23,16 @@
 
 namespace synapsed {
 
-enum class FileType { kLock, kIdentity, kLog, kCheckpoint, kTemp };
+enum class FileType { kLock, kIdentity, kLog, kCheckpoint, kTemp, kTable, kManifest, kCurrent };
 
 std::string LockFileName(const std::string& dbname);
 std::string IdentityFileName(const std::string& dbname);
 std::string LogFileName(const std::string& dbname, uint64_t number);
 std::string CheckpointFileName(const std::string& dbname, uint64_t number);
 std::string TempFileName(const std::string& dbname, uint64_t number);
+std::string TableFileName(const std::string& dbname, uint64_t number);
+std::string ManifestFileName(const std::string& dbname, uint64_t number);
+std::string CurrentFileName(const std::string& dbname);
 std::string LostDirName(const std::string& dbname);
 
 // Parses a directory entry name (not a path). False for names that are not

@@ -1,0 +1,122 @@
+// Version and VersionSet: which table files make up the database, and the
+// MANIFEST that makes that durable (docs/format/manifest.md).
+//
+// A Version is an immutable set of tables per level, shared (shared_ptr) by
+// every reader that took it; a VersionSet holds the current Version and the
+// open MANIFEST, applies edits (validated, then appended and synced before
+// the new Version is installed), recovers from CURRENT and MANIFEST, and
+// switches to a new MANIFEST (snapshot, sync, directory sync, CURRENT via
+// a temporary file and rename, directory sync).
+//
+// Thread safety: VersionSet methods require external serialization (the DB
+// mutex, or one thread at Open); a Version is immutable and may be read from
+// any thread. After a failed MANIFEST append or sync the VersionSet accepts
+// no further edit until a new MANIFEST is started (manifest.md).
+#ifndef SYNAPSED_ENGINE_VERSION_SET_H_
+#define SYNAPSED_ENGINE_VERSION_SET_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/version_edit.h"
+#include "synapsed/file_system.h"
+
+namespace synapsed {
+
+namespace wal {
+class Writer;
+}
+
+constexpr char kComparatorName[] = "synapsed.BytewiseComparator";
+
+class Version {
+ public:
+  using FileList = std::vector<std::shared_ptr<const FileMetaData>>;
+  // Level 0: newest first (by largest sequence). Levels >= 1: by smallest
+  // key, ranges disjoint.
+  const FileList& files(int level) const { return files_[level]; }
+  int NumFiles(int level) const { return static_cast<int>(files_[level].size()); }
+  uint64_t TotalFileBytes() const;
+
+ private:
+  friend class VersionBuilder;
+  std::array<FileList, kNumLevels> files_;
+};
+
+// Applies edits to a version, checking the rules of manifest.md ("Applying
+// an edit"). Used by recovery and by LogAndApply.
+class VersionBuilder {
+ public:
+  explicit VersionBuilder(const Version& base);
+  // Corruption (with the reason) if the edit does not fit.
+  Status Apply(const VersionEdit& edit);
+  std::shared_ptr<const Version> Finish() const;
+
+ private:
+  Version v_;
+};
+
+struct VersionSetOptions {
+  // A new MANIFEST is started when the current one passes this size.
+  uint64_t max_manifest_bytes = 64ull << 20;
+};
+
+class VersionSet {
+ public:
+  VersionSet(std::shared_ptr<FileSystem> fs, std::string dbname, VersionSetOptions options = {});
+  VersionSet(const VersionSet&) = delete;
+  VersionSet& operator=(const VersionSet&) = delete;
+  ~VersionSet();
+
+  // Reads CURRENT and replays the MANIFEST it names. *torn_tail is set when
+  // a damaged final record was ignored (manifest.md, Recovery step 3).
+  // NotFound if there is no CURRENT.
+  Status Recover(bool* torn_tail);
+
+  // Starts a new MANIFEST holding a snapshot of the current version and
+  // switches CURRENT to it; the old MANIFEST is deleted once the switch is
+  // durable. Used at creation, at every Open, and past max_manifest_bytes.
+  Status StartNewManifest();
+
+  // Validates edit against the current version, fills in next_file and
+  // last_sequence, appends it to the MANIFEST and syncs, then installs the
+  // new version. Nothing is installed if any step fails.
+  Status LogAndApply(VersionEdit* edit);
+
+  std::shared_ptr<const Version> current() const { return current_; }
+  uint64_t NewFileNumber() { return next_file_number_++; }
+  // Raises the counter to at least n (files seen in the directory).
+  void MarkFileNumberUsed(uint64_t n);
+  uint64_t next_file_number() const { return next_file_number_; }
+  uint64_t log_number() const { return log_number_; }
+  void set_log_number(uint64_t n) { log_number_ = n; }
+  SequenceNumber last_sequence() const { return last_sequence_; }
+  void set_last_sequence(SequenceNumber s) { last_sequence_ = s; }
+  uint64_t manifest_number() const { return manifest_number_; }
+
+ private:
+  Status ReadCurrent(uint64_t* manifest_number);
+  Status ReplayManifest(uint64_t number, bool* torn_tail);
+  Status CheckRecovered() const;
+  // Writes MANIFEST-n with one snapshot record and syncs it.
+  Status WriteSnapshot(uint64_t number, std::unique_ptr<wal::Writer>* writer);
+  VersionEdit Snapshot() const;
+
+  const std::shared_ptr<FileSystem> fs_;
+  const std::string dbname_;
+  const VersionSetOptions options_;
+  std::shared_ptr<const Version> current_;
+  uint64_t next_file_number_ = 1;
+  uint64_t log_number_ = 0;
+  SequenceNumber last_sequence_ = 0;
+  uint64_t manifest_number_ = 0;
+  std::unique_ptr<wal::Writer> manifest_;
+  Status manifest_error_;  // sticky: no edits until a new MANIFEST
+};
+
+}  // namespace synapsed
+
+#endif  // SYNAPSED_ENGINE_VERSION_SET_H_
