@@ -55,6 +55,10 @@ void AppendBlockTrailer(std::string_view payload, BlockCompression type, uint64_
 
 struct ReadBlockOptions {
   bool verify_checksum = true;
+  // With a block cache: whether a data block read on a miss is inserted.
+  // Long scans (compaction inputs, full iterations) pass false, so they do
+  // not push the hot set out of the cache.
+  bool fill_cache = true;
 };
 
 // Reads the block at handle from file, verifies it and decompresses it into

@@ -6,9 +6,32 @@
 #include "sstable/block.h"
 #include "sstable/bloom_filter.h"
 #include "sstable/two_level_iterator.h"
+#include "synapsed/cache.h"
+#include "util/coding.h"
 #include "util/internal_key.h"
 
 namespace synapsed {
+
+namespace {
+
+// What a cached block costs beyond its bytes: the Block object, the heap
+// shared_ptr that is the cache's value, and the shared_ptr control block
+// (make_shared places the Block inside it). Approximate on purpose: the
+// charge only has to keep many small blocks from overrunning the capacity.
+constexpr size_t kCachedBlockOverheadBytes =
+    sizeof(Block) + sizeof(std::shared_ptr<const Block>) + 2 * sizeof(void*);
+
+// Cache key: varint(cache id) + fixed64(block offset).
+constexpr size_t kMaxBlockCacheKeyBytes = kMaxVarint64Bytes + 8;
+
+// The cache's value is a heap shared_ptr: the cache frees it, and the block
+// itself goes when the last iterator holding it lets go.
+void DeleteCachedBlock(std::string_view /*key*/, void* value) {
+  std::unique_ptr<std::shared_ptr<const Block>> owned(
+      static_cast<std::shared_ptr<const Block>*>(value));
+}
+
+}  // namespace
 
 struct TableReader::Rep {
   std::unique_ptr<RandomAccessFile> file;
@@ -19,18 +42,41 @@ struct TableReader::Rep {
   std::string filter_bytes;  // BloomFilterReader points into it
   std::unique_ptr<BloomFilterReader> filter;
   TableProperties props;
+  Cache* block_cache = nullptr;  // not owned
+  uint64_t cache_id = 0;         // this reader's key prefix in block_cache
 
   Status Corrupt(const std::string& what) const { return Status::Corruption(file_name, what); }
 
-  // The data block named by an index value.
+  std::string_view BlockCacheKey(uint64_t offset, char (&buf)[kMaxBlockCacheKeyBytes]) const {
+    char* p = EncodeVarint64(buf, cache_id);
+    EncodeFixed64(p, offset);
+    return std::string_view(buf, static_cast<size_t>(p + 8 - buf));
+  }
+
+  // The data block named by an index value: from the block cache if it is
+  // there and use_cache, else from the file (then cached, if use_cache,
+  // options.fill_cache and the block was verified).
   Status ReadDataBlock(const ReadBlockOptions& options, std::string_view index_value,
-                       std::shared_ptr<const Block>* block) const {
+                       bool use_cache, std::shared_ptr<const Block>* block) const {
     BlockHandle handle;
     if (!handle.DecodeFrom(&index_value) || !index_value.empty()) {
       return Corrupt("bad block handle in the index");
     }
     if (handle.offset + handle.size + kBlockTrailerBytes > footer.metaindex.offset) {
       return Corrupt("index names a block outside the data area");
+    }
+    Cache* const cache = use_cache ? block_cache : nullptr;
+    char key_buf[kMaxBlockCacheKeyBytes];
+    std::string_view key;
+    if (cache != nullptr) {
+      key = BlockCacheKey(handle.offset, key_buf);
+      if (Cache::Handle* h = cache->Lookup(key)) {
+        // Copy the shared_ptr and unpin at once: the caller's copy keeps the
+        // block alive, so the entry stays evictable while the block is used.
+        *block = *static_cast<const std::shared_ptr<const Block>*>(cache->Value(h));
+        cache->Release(h);
+        return Status::OK();
+      }
     }
     std::string contents;
     Status s = ReadBlock(*file, file_name, footer.table_seed, handle, options, &contents);
@@ -40,6 +86,13 @@ struct TableReader::Rep {
       char buf[96];
       std::snprintf(buf, sizeof(buf), "malformed data block at offset %" PRIu64, handle.offset);
       return Corrupt(buf);
+    }
+    // Only verified blocks go in: the cache serves every later reader,
+    // including ones that asked for verification.
+    if (cache != nullptr && options.fill_cache && options.verify_checksum) {
+      const size_t charge = b->size() + kCachedBlockOverheadBytes;
+      auto value = std::make_unique<std::shared_ptr<const Block>>(b);
+      cache->Release(cache->Insert(key, value.release(), charge, &DeleteCachedBlock));
     }
     *block = std::move(b);
     return Status::OK();
@@ -59,6 +112,7 @@ Status TableReader::Open(const TableReaderOptions& options, std::unique_ptr<Rand
   rep->file = std::move(file);
   rep->file_name = std::move(file_name);
   rep->file_size = file_size;
+  rep->block_cache = options.block_cache;
   if (file_size < Footer::kEncodedBytes) return rep->Corrupt("too short to be a table");
 
   char footer_buf[Footer::kEncodedBytes];
@@ -120,6 +174,8 @@ Status TableReader::Open(const TableReaderOptions& options, std::unique_ptr<Rand
   if (!options.expected_db_id.empty() && rep->props.db_id != options.expected_db_id) {
     return rep->Corrupt("table belongs to another database (db.id " + rep->props.db_id + ")");
   }
+  // Taken only once the table is known good: a refused open wastes no id.
+  if (rep->block_cache != nullptr) rep->cache_id = rep->block_cache->NewId();
   reader->reset(new TableReader(std::move(rep)));
   return Status::OK();
 }
@@ -138,7 +194,7 @@ Status TableReader::Get(const ReadBlockOptions& options, std::string_view intern
   if (!index->Valid())
     return index->status().ok() ? Status::OK() : rep_->Corrupt("bad index block");
   std::shared_ptr<const Block> block;
-  Status s = rep_->ReadDataBlock(options, index->value(), &block);
+  Status s = rep_->ReadDataBlock(options, index->value(), /*use_cache=*/true, &block);
   if (!s.ok()) return s;
   auto it = Block::NewIterator(block, CompareInternalKeys);
   it->Seek(internal_key);
@@ -160,7 +216,8 @@ std::unique_ptr<InternalIterator> TableReader::NewIterator(const ReadBlockOption
   return NewTwoLevelIterator(Block::NewIterator(rep->index, CompareInternalKeys),
                              [rep, options](std::string_view index_value, Status* status) {
                                std::shared_ptr<const Block> block;
-                               *status = rep->ReadDataBlock(options, index_value, &block);
+                               *status = rep->ReadDataBlock(options, index_value,
+                                                            /*use_cache=*/true, &block);
                                if (!status->ok()) return std::unique_ptr<InternalIterator>();
                                return Block::NewIterator(std::move(block), CompareInternalKeys);
                              });
@@ -172,7 +229,7 @@ Status TableReader::VerifyChecksums() const {
   uint64_t blocks = 0;
   for (index->SeekToFirst(); index->Valid(); index->Next()) {
     std::shared_ptr<const Block> block;
-    Status s = rep_->ReadDataBlock(verify, index->value(), &block);
+    Status s = rep_->ReadDataBlock(verify, index->value(), /*use_cache=*/false, &block);
     if (!s.ok()) return s;
     // Walk the entries too: a block can verify yet be malformed.
     auto it = Block::NewIterator(block, CompareInternalKeys);

@@ -1,11 +1,25 @@
 // TableReader: reads one table file (docs/format/sstable.md).
 //
 // Open reads and verifies the footer, metaindex, index, properties and
-// filter blocks and keeps them in memory; data blocks are read (and
-// verified, and decompressed) on demand.
-// Ownership: owns its RandomAccessFile. Iterators share the reader's state,
-// so the reader may be destroyed while iterators live.
-// Thread safety: Get and NewIterator may be called concurrently.
+// filter blocks and keeps them in memory for the reader's lifetime; data
+// blocks are read (and verified, and decompressed) on demand.
+//
+// Block cache. With TableReaderOptions::block_cache, a data block is looked
+// up in the cache before the file is read, and inserted after a verified
+// read (unless ReadBlockOptions::fill_cache is false). The key is the
+// reader's own cache id (Cache::NewId at Open, varint) + the block offset
+// (fixed64), so readers of different tables sharing one cache never see
+// each other's blocks. A block read with verify_checksum = false is never
+// inserted: a later verifying read must not be served unverified bytes.
+// The cached value is a std::shared_ptr<const Block>; a hit copies it and
+// unpins the entry at once, so a block in use outlives its eviction.
+//
+// Ownership: owns its RandomAccessFile; does not own the block cache.
+// Iterators share the reader's state, so the reader may be destroyed while
+// iterators live. REQUIRES: the block cache outlives the reader and every
+// iterator from it (iterators read blocks through it).
+// Thread safety: Get, NewIterator and VerifyChecksums may be called
+// concurrently (the cache is thread-safe).
 // Every malformed byte is Corruption naming the file and offset; never a
 // crash, never wrong data.
 #ifndef SYNAPSED_SSTABLE_TABLE_READER_H_
@@ -23,11 +37,16 @@
 
 namespace synapsed {
 
+class Cache;
+
 struct TableReaderOptions {
   // When set, a table whose properties disagree is refused (Corruption): a
   // table copied in from another database, or renamed, is never read as ours.
   uint64_t expected_file_number = 0;  // 0: not checked
   std::string expected_db_id;         // empty: not checked
+  // Data blocks are cached here when set (not owned; see the contract above).
+  // Null: every data block read goes to the file.
+  Cache* block_cache = nullptr;
 };
 
 // What a point lookup found for a user key at a sequence.
@@ -49,7 +68,10 @@ class TableReader {
 
   std::unique_ptr<InternalIterator> NewIterator(const ReadBlockOptions& options) const;
 
-  // Reads and verifies every block (for `synapsed_sst_dump --command=verify`).
+  // Reads and verifies every data block from the file (for
+  // `synapsed_sst_dump --command=verify`). Bypasses the block cache both
+  // ways: a cached copy says nothing about the bytes on disk, and a full
+  // pass would evict the hot set.
   Status VerifyChecksums() const;
 
   const TableProperties& properties() const;

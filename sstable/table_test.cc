@@ -1,13 +1,17 @@
 // Tables end to end: round trips over random keys and sizes, golden bytes,
 // every kind of damage reported as Corruption (never wrong data, never a
 // crash), and tables from another database refused.
+// Then the block cache: hits read no file, what is (not) cached, eviction,
+// readers sharing a cache, iterators outliving evicted blocks.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 
 #include "io/fault_injection_fs.h"
 #include "sstable/table_builder.h"
 #include "sstable/table_reader.h"
+#include "synapsed/cache.h"
 #include "util/internal_key.h"
 #include "util/random.h"
 
@@ -304,6 +308,246 @@ TEST(SeparatorTest, ShortSeparatorsStayBetweenTheirKeys) {
   }
   EXPECT_EQ(IKey("b", kMaxSequenceNumber, kValueTypeForSeek),
             FindShortSeparator(IKey("abcdef", 5), IKey("cz", 5)));
+}
+
+// ---- The block cache --------------------------------------------------------
+
+namespace {
+
+// Counts Read calls, so a test can tell a cache hit from a file read.
+class CountingFile final : public RandomAccessFile {
+ public:
+  CountingFile(std::unique_ptr<RandomAccessFile> base, std::atomic<int>* reads)
+      : base_(std::move(base)), reads_(reads) {}
+  Status Read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const override {
+    reads_->fetch_add(1, std::memory_order_relaxed);
+    return base_->Read(offset, n, result, scratch);
+  }
+
+ private:
+  std::unique_ptr<RandomAccessFile> base_;
+  std::atomic<int>* const reads_;
+};
+
+class TableBlockCacheTest : public TableTest {
+ protected:
+  // Many small data blocks, so there is something to cache and to evict.
+  void BuildManyBlocks(const std::string& path = "/t.sst", char fill = 'v') {
+    model_.clear();
+    for (int i = 0; i < 400; i++) {
+      model_[IKey("key" + std::to_string(10000 + i), 1)] =
+          "value-" + std::to_string(10000 + i) + std::string(20, fill);
+    }
+    TableBuilderOptions options;
+    options.block_size = 256;
+    Build(options, path);
+  }
+
+  // Opens path with block_cache set, counting its reads in reads_.
+  Status OpenCached(Cache* cache, std::unique_ptr<TableReader>* reader,
+                    const std::string& path = "/t.sst") {
+    std::unique_ptr<RandomAccessFile> file;
+    Status s = fs_->NewRandomAccessFile(path, &file);
+    if (!s.ok()) return s;
+    uint64_t size;
+    s = fs_->GetFileSize(path, &size);
+    if (!s.ok()) return s;
+    TableReaderOptions options;
+    options.block_cache = cache;
+    return TableReader::Open(options, std::make_unique<CountingFile>(std::move(file), &reads_),
+                             size, path.substr(1), reader);
+  }
+
+  // Looks up user_key and expects the model's value; returns the file reads it took.
+  int GetAndCount(const TableReader& reader, const std::string& user_key,
+                  ReadBlockOptions options = ReadBlockOptions()) {
+    const int before = reads_.load();
+    TableGet got;
+    std::string value;
+    Status s = reader.Get(options, IKey(user_key, 1), &got, &value);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(TableGet::kValue, got);
+    EXPECT_EQ(model_[IKey(user_key, 1)], value);
+    return reads_.load() - before;
+  }
+
+  std::atomic<int> reads_{0};
+};
+
+}  // namespace
+
+TEST_F(TableBlockCacheTest, SecondGetOfAKeyReadsNoFile) {
+  BuildManyBlocks();
+  auto cache = NewLRUCache(1 << 20, 0);
+  std::unique_ptr<TableReader> reader;
+  ASSERT_TRUE(OpenCached(cache.get(), &reader).ok());
+  EXPECT_EQ(1, GetAndCount(*reader, "key10123"));
+  EXPECT_EQ(0, GetAndCount(*reader, "key10123"));
+  EXPECT_EQ(0, GetAndCount(*reader, "key10123"));
+  Cache::Stats stats = cache->GetStats();
+  EXPECT_EQ(1u, stats.inserts);
+  EXPECT_EQ(2u, stats.hits);
+  EXPECT_EQ(1u, stats.misses);
+  // The charge is the block's bytes and a little more.
+  EXPECT_GT(stats.usage_bytes, 200u);
+  EXPECT_LT(stats.usage_bytes, 600u);
+
+  // A full scan caches every block; a second scan reads nothing.
+  CheckContents(*reader);
+  const int before = reads_.load();
+  CheckContents(*reader);
+  EXPECT_EQ(before, reads_.load());
+  EXPECT_EQ(reader->properties().num_data_blocks, cache->GetStats().entries);
+}
+
+TEST_F(TableBlockCacheTest, FillCacheFalseReadsThroughWithoutInserting) {
+  BuildManyBlocks();
+  auto cache = NewLRUCache(1 << 20, 0);
+  std::unique_ptr<TableReader> reader;
+  ASSERT_TRUE(OpenCached(cache.get(), &reader).ok());
+  ReadBlockOptions no_fill;
+  no_fill.fill_cache = false;
+  EXPECT_EQ(1, GetAndCount(*reader, "key10007", no_fill));
+  EXPECT_EQ(1, GetAndCount(*reader, "key10007", no_fill));
+  auto it = reader->NewIterator(no_fill);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  }
+  ASSERT_TRUE(it->status().ok());
+  EXPECT_EQ(0u, cache->GetStats().inserts);
+  EXPECT_EQ(0u, cache->GetStats().entries);
+  // A block already cached is still served to a no-fill read.
+  EXPECT_EQ(1, GetAndCount(*reader, "key10007"));
+  EXPECT_EQ(0, GetAndCount(*reader, "key10007", no_fill));
+}
+
+TEST_F(TableBlockCacheTest, UnverifiedBlocksAreNeverCached) {
+  BuildManyBlocks();
+  // Damage a value in the first data block: only the checksum tells.
+  std::string bytes;
+  ASSERT_TRUE(fs_->ReadFileToString("/t.sst", &bytes).ok());
+  const size_t pos = bytes.find("value-10000");
+  ASSERT_NE(std::string::npos, pos);
+  bytes[pos] = 'w';
+  ASSERT_TRUE(fs_->WriteFileFromString("/t.sst", bytes, true).ok());
+
+  auto cache = NewLRUCache(1 << 20, 0);
+  std::unique_ptr<TableReader> reader;
+  ASSERT_TRUE(OpenCached(cache.get(), &reader).ok());
+  ReadBlockOptions unverified;
+  unverified.verify_checksum = false;
+  TableGet got;
+  std::string value;
+  ASSERT_TRUE(reader->Get(unverified, IKey("key10000", 1), &got, &value).ok());
+  EXPECT_EQ("walue-10000", value.substr(0, 11));  // not verified: the damage shows
+  EXPECT_EQ(0u, cache->GetStats().inserts);
+  // So a verifying read goes to the file and finds the damage.
+  Status s = reader->Get(ReadBlockOptions(), IKey("key10000", 1), &got, &value);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_EQ(0u, cache->GetStats().entries);
+
+  // An intact block read unverified is not cached either, but a verified
+  // copy, once cached, serves unverified reads too.
+  EXPECT_EQ(1, GetAndCount(*reader, "key10300", unverified));
+  EXPECT_EQ(0u, cache->GetStats().inserts);
+  EXPECT_EQ(1, GetAndCount(*reader, "key10300"));
+  EXPECT_EQ(0, GetAndCount(*reader, "key10300", unverified));
+}
+
+TEST_F(TableBlockCacheTest, TinyCacheEvictsYetAnswersCorrectly) {
+  Random rnd(77);
+  for (auto make : {&NewLRUCache, &NewARCCache}) {
+    RandomModel(&rnd, 2000, 100);
+    TableBuilderOptions options;
+    options.block_size = 128;
+    options.compression = BlockCompression::kLZ4;
+    Build(options);
+    auto cache = make(2048, 0);  // a handful of blocks
+    std::unique_ptr<TableReader> reader;
+    ASSERT_TRUE(OpenCached(cache.get(), &reader).ok());
+    CheckContents(*reader);
+    CheckContents(*reader);
+    Cache::Stats stats = cache->GetStats();
+    EXPECT_GT(stats.evictions, 0u);
+    EXPECT_LE(stats.usage_bytes, 2048u);
+    EXPECT_EQ(0u, stats.pinned_bytes);  // a lookup never keeps its handle
+  }
+}
+
+TEST_F(TableBlockCacheTest, ReadersSharingACacheNeverSeeEachOthersBlocks) {
+  // Same keys and value sizes: the two tables have blocks at the same offsets.
+  BuildManyBlocks("/a.sst", 'a');
+  const Model model_a = model_;
+  BuildManyBlocks("/b.sst", 'b');
+  const Model model_b = model_;
+  uint64_t size_a, size_b;
+  ASSERT_TRUE(fs_->GetFileSize("/a.sst", &size_a).ok());
+  ASSERT_TRUE(fs_->GetFileSize("/b.sst", &size_b).ok());
+  ASSERT_EQ(size_a, size_b);
+
+  auto cache = NewARCCache(1 << 20, 2);
+  std::unique_ptr<TableReader> a, b;
+  ASSERT_TRUE(OpenCached(cache.get(), &a, "/a.sst").ok());
+  ASSERT_TRUE(OpenCached(cache.get(), &b, "/b.sst").ok());
+  for (int round = 0; round < 2; round++) {
+    model_ = model_a;
+    CheckContents(*a);
+    model_ = model_b;
+    CheckContents(*b);
+  }
+  EXPECT_EQ(2 * a->properties().num_data_blocks, cache->GetStats().entries);
+}
+
+TEST_F(TableBlockCacheTest, IteratorsOutliveTheEvictionOfTheirBlocks) {
+  BuildManyBlocks();
+  auto cache = NewLRUCache(600, 0);  // about one block
+  std::unique_ptr<TableReader> reader;
+  ASSERT_TRUE(OpenCached(cache.get(), &reader).ok());
+  auto it = reader->NewIterator(ReadBlockOptions());
+  it->SeekToFirst();
+  ASSERT_TRUE(it->Valid());
+  // Views into the iterator's block stay valid until it moves (ASan checks).
+  const std::string_view key = it->key(), value = it->value();
+  const uint64_t evictions = cache->GetStats().evictions;
+  for (const auto& [k, v] : model_) {
+    ParsedInternalKey p;
+    ASSERT_TRUE(ParseInternalKey(k, &p));
+    GetAndCount(*reader, std::string(p.user_key));
+  }
+  ASSERT_GT(cache->GetStats().evictions, evictions + 10);
+  EXPECT_EQ(model_.begin()->first, key);
+  EXPECT_EQ(model_.begin()->second, value);
+  auto m = model_.begin();
+  for (; it->Valid(); it->Next(), ++m) {
+    ASSERT_EQ(m->first, it->key());
+    ASSERT_EQ(m->second, it->value());
+  }
+  EXPECT_TRUE(it->status().ok());
+  EXPECT_EQ(model_.end(), m);
+  // The reader may go first too: the iterator shares its state.
+  it = reader->NewIterator(ReadBlockOptions());
+  reader.reset();
+  it->SeekToLast();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(model_.rbegin()->first, it->key());
+}
+
+TEST_F(TableBlockCacheTest, VerifyChecksumsReadsTheFileNotTheCache) {
+  BuildManyBlocks();
+  auto cache = NewLRUCache(1 << 20, 0);
+  std::unique_ptr<TableReader> reader;
+  ASSERT_TRUE(OpenCached(cache.get(), &reader).ok());
+  CheckContents(*reader);  // every block cached
+  const uint64_t inserts = cache->GetStats().inserts;
+  // Damage the file under the cached copies: verification must still see it.
+  std::string bytes;
+  ASSERT_TRUE(fs_->ReadFileToString("/t.sst", &bytes).ok());
+  bytes[bytes.find("value-10200")] = 'w';
+  ASSERT_TRUE(fs_->WriteFileFromString("/t.sst", bytes, true).ok());
+  const int before = reads_.load();
+  Status s = reader->VerifyChecksums();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_GT(reads_.load(), before);
+  EXPECT_EQ(inserts, cache->GetStats().inserts);
 }
 
 }  // namespace synapsed
