@@ -128,6 +128,9 @@ class VersionEdit {
   // levels), or added and deleted at the same level; an added file numbered
   // >= the edit's next file number.
   Status DecodeFrom(std::string_view src);
+  // The rules DecodeFrom enforces, checked on an edit built in memory
+  // (Corruption with the reason). LogAndApply runs it before writing.
+  Status Validate() const;
 
   // Multi-line, human-readable; keys are shown as 'user_key'@seq:type with
   // non-printable bytes escaped.
@@ -138,8 +141,6 @@ class VersionEdit {
  private:
   // Parses fields into *this (which must be empty): the syntactic rules.
   Status DecodeFields(std::string_view in);
-  // The semantic rules of DecodeFrom, shared with EncodeTo's assertion.
-  Status Validate() const;
 
   std::optional<std::string> comparator_;
   std::optional<uint64_t> log_number_;

@@ -142,7 +142,11 @@ Status VersionSet::ReplayManifest(uint64_t number, bool* torn_tail) {
   if (!s.ok()) return s;
   DamageCounter damage;
   wal::Reader reader(std::move(file), name, number, &damage);
-  VersionBuilder builder(*current_);
+  // Replay starts from nothing (manifest.md), whatever this object held.
+  log_number_ = 0;
+  next_file_number_ = 1;
+  last_sequence_ = 0;
+  VersionBuilder builder{Version()};
   bool have_snapshot = false;
   std::string scratch;
   std::string_view record;
@@ -292,8 +296,21 @@ Status VersionSet::LogAndApply(VersionEdit* edit) {
   if (edit->has_log_number() && edit->log_number() < log_number_) {
     return Status::InvalidArgument("LogAndApply", "log number goes backwards");
   }
+  // Refuse here what the next Open would refuse: an intact record is never
+  // forgiven, so a bad edit once synced would make the database unopenable.
+  if (edit->has_log_number() && edit->log_number() >= next_file_number_) {
+    return Status::InvalidArgument("LogAndApply", "log number not allocated yet");
+  }
+  for (const auto& [level, f] : edit->new_files()) {
+    if (f.number >= next_file_number_ || f.largest_seqno > last_sequence_) {
+      return Status::InvalidArgument(
+          "LogAndApply", "file #" + std::to_string(f.number) + " is ahead of the counters");
+    }
+  }
   edit->SetNextFileNumber(next_file_number_);
   edit->SetLastSequence(last_sequence_);
+  Status valid = edit->Validate();  // every rule DecodeFrom will apply at Open
+  if (!valid.ok()) return Status::InvalidArgument("LogAndApply", valid.ToString());
   VersionBuilder builder(*current_);
   Status s = builder.Apply(*edit);
   if (!s.ok()) return s;

@@ -81,9 +81,12 @@ class VersionSet {
   // durable. Used at creation, at every Open, and past max_manifest_bytes.
   Status StartNewManifest();
 
-  // Validates edit against the current version, fills in next_file and
-  // last_sequence, appends it to the MANIFEST and syncs, then installs the
-  // new version. Nothing is installed if any step fails.
+  // Validates edit against the current version and the counters (refusing
+  // what the next Open would refuse), fills in next_file and last_sequence,
+  // appends it to the MANIFEST and syncs, then installs the new version.
+  // Nothing is installed if any step fails -- but after an I/O failure the
+  // record may be durable anyway, so the edit's outcome is unknown until the
+  // next Open: the caller must keep the files the edit adds until then.
   Status LogAndApply(VersionEdit* edit);
 
   std::shared_ptr<const Version> current() const { return current_; }

@@ -127,6 +127,47 @@ TEST_F(VersionSetTest, BadEditsAreRefusedAndChangeNothing) {
   EXPECT_EQ(before, Describe(*again->current()));
 }
 
+// Regression (review): LogAndApply wrote edits that the next Open refuses
+// (an intact record is never forgiven, so the database would not open).
+TEST_F(VersionSetTest, EditsOpenWouldRefuseAreRefusedBeforeTheyAreWritten) {
+  VersionSet vs(fs_, kDb);
+  ASSERT_TRUE(vs.StartNewManifest().ok());
+  FileMetaData f = MakeTable(&vs, "a", "b");
+  VersionEdit add_and_delete;
+  add_and_delete.AddFile(1, f);
+  add_and_delete.DeleteFile(1, f.number);
+  EXPECT_TRUE(vs.LogAndApply(&add_and_delete).IsInvalidArgument());
+  FileMetaData ahead = f;
+  ahead.number = vs.next_file_number() + 5;
+  VersionEdit e1;
+  e1.AddFile(0, ahead);
+  EXPECT_TRUE(vs.LogAndApply(&e1).IsInvalidArgument());
+  FileMetaData future = f;
+  future.largest_seqno = vs.last_sequence() + 1;
+  VersionEdit e2;
+  e2.AddFile(0, future);
+  EXPECT_TRUE(vs.LogAndApply(&e2).IsInvalidArgument());
+  VersionEdit e3;
+  e3.SetLogNumber(vs.next_file_number());
+  EXPECT_TRUE(vs.LogAndApply(&e3).IsInvalidArgument());
+  Status s;
+  auto again = Reopen(&s);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+// Regression (review): replay started from whatever the object held, so a
+// counter raised before Recover made a valid MANIFEST "go backwards".
+TEST_F(VersionSetTest, RecoverStartsFromNothing) {
+  {
+    VersionSet vs(fs_, kDb);
+    ASSERT_TRUE(vs.StartNewManifest().ok());
+  }
+  VersionSet vs(fs_, kDb);
+  vs.MarkFileNumberUsed(1000);
+  bool torn;
+  ASSERT_TRUE(vs.Recover(&torn).ok());
+}
+
 TEST_F(VersionSetTest, TornTailIsIgnoredOtherDamageIsNot) {
   VersionSet vs(fs_, kDb);
   ASSERT_TRUE(vs.StartNewManifest().ok());

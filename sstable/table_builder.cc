@@ -130,6 +130,9 @@ void TableBuilder::AddIndexEntry(std::string_view separator) {
 
 BlockHandle TableBuilder::WriteBlock(std::string_view contents, bool compress) {
   BlockHandle handle;
+  // After a failed append the file's tail is unknown: write nothing more, so
+  // a later successful append cannot overwrite status_ and hide the error.
+  if (!status_.ok()) return handle;
   handle.offset = offset_;
   std::string_view payload = contents;
   BlockCompression type = BlockCompression::kNone;

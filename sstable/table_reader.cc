@@ -1,5 +1,6 @@
 #include "sstable/table_reader.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -33,6 +34,15 @@ void DeleteCachedBlock(std::string_view /*key*/, void* value) {
 
 }  // namespace
 
+namespace {
+// True if the block (payload and trailer) lies within [0, limit), computed
+// without overflow whatever the (untrusted) handle says.
+bool BlockFits(const BlockHandle& h, uint64_t limit) {
+  return h.size <= limit && kBlockTrailerBytes <= limit - h.size &&
+         h.offset <= limit - h.size - kBlockTrailerBytes;
+}
+}  // namespace
+
 struct TableReader::Rep {
   std::unique_ptr<RandomAccessFile> file;
   std::string file_name;
@@ -42,6 +52,10 @@ struct TableReader::Rep {
   std::string filter_bytes;  // BloomFilterReader points into it
   std::unique_ptr<BloomFilterReader> filter;
   TableProperties props;
+  // Data blocks end where the first metadata block (filter, properties,
+  // metaindex) starts: an index entry naming a metadata block, which would
+  // verify (it is the real block at that offset), is refused.
+  uint64_t data_end = 0;
   Cache* block_cache = nullptr;  // not owned
   uint64_t cache_id = 0;         // this reader's key prefix in block_cache
 
@@ -62,9 +76,7 @@ struct TableReader::Rep {
     if (!handle.DecodeFrom(&index_value) || !index_value.empty()) {
       return Corrupt("bad block handle in the index");
     }
-    if (handle.offset + handle.size + kBlockTrailerBytes > footer.metaindex.offset) {
-      return Corrupt("index names a block outside the data area");
-    }
+    if (!BlockFits(handle, data_end)) return Corrupt("index names a block outside the data area");
     Cache* const cache = use_cache ? block_cache : nullptr;
     char key_buf[kMaxBlockCacheKeyBytes];
     std::string_view key;
@@ -125,11 +137,9 @@ Status TableReader::Open(const TableReaderOptions& options, std::unique_ptr<Rand
   if (!s.ok()) return Status(s.IsNotSupported() ? s : rep->Corrupt(std::string(s.message())));
   const uint64_t meta_end = file_size - Footer::kEncodedBytes;
   for (const BlockHandle* h : {&rep->footer.metaindex, &rep->footer.index}) {
-    if (h->offset > meta_end || h->size > meta_end - h->offset ||
-        h->offset + h->size + kBlockTrailerBytes > meta_end) {
-      return rep->Corrupt("footer names a block outside the file");
-    }
+    if (!BlockFits(*h, meta_end)) return rep->Corrupt("footer names a block outside the file");
   }
+  rep->data_end = std::min(rep->footer.metaindex.offset, rep->footer.index.offset);
 
   ReadBlockOptions verify;  // metadata blocks are always verified
   std::string contents;
@@ -148,9 +158,10 @@ Status TableReader::Open(const TableReaderOptions& options, std::unique_ptr<Rand
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view v = it->value();
     BlockHandle h;
-    if (!h.DecodeFrom(&v) || !v.empty() || h.offset + h.size + kBlockTrailerBytes > meta_end) {
+    if (!h.DecodeFrom(&v) || !v.empty() || !BlockFits(h, meta_end)) {
       return rep->Corrupt("bad handle in the metaindex");
     }
+    rep->data_end = std::min(rep->data_end, h.offset);
     if (it->key() == "properties") {
       std::string props;
       s = ReadBlock(*rep->file, rep->file_name, rep->footer.table_seed, h, verify, &props);

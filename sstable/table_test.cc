@@ -9,6 +9,7 @@
 #include <map>
 
 #include "io/fault_injection_fs.h"
+#include "sstable/block.h"
 #include "sstable/table_builder.h"
 #include "sstable/table_reader.h"
 #include "synapsed/cache.h"
@@ -289,6 +290,66 @@ TEST_F(TableTest, BuilderRejectsKeysOutOfOrder) {
   builder.Add(IKey("a", 1), "v");
   EXPECT_TRUE(builder.status().IsInvalidArgument());
   EXPECT_TRUE(builder.Finish().IsInvalidArgument());
+}
+
+// Regression (review): a failed append of the filter block was overwritten
+// by the next successful append, and Finish reported OK for a table whose
+// later blocks were written at the wrong offsets.
+TEST_F(TableTest, AFailedAppendIsNeverHiddenByALaterOne) {
+  for (int i = 0; i < 10; i++) model_[IKey("k" + std::to_string(i), 1)] = "v";
+  std::unique_ptr<WritableFile> file;
+  ASSERT_TRUE(fs_->NewWritableFile("/t.sst", &file).ok());
+  // One data block (payload + trailer: 2 appends), then the filter fails once.
+  fs_->InjectFault({FaultInjectionFileSystem::OpKind::kAppend, "t.sst",
+                    FaultInjectionFileSystem::Errno::kEIO, 2, 1});
+  TableBuilder builder(TableBuilderOptions(), file.get());
+  for (const auto& [k, v] : model_) builder.Add(k, v);
+  EXPECT_TRUE(builder.Finish().IsIOError());
+}
+
+// Regression (review): an index entry naming the properties block passed its
+// checksum (it is the real block at that offset) and returned property
+// names as table entries. Data blocks must end before the metadata blocks.
+TEST_F(TableTest, IndexEntryNamingAMetadataBlockIsCorruption) {
+  for (int i = 0; i < 10; i++) model_[IKey("k" + std::to_string(i), 1)] = "v";
+  TableBuilderOptions options;
+  options.bloom_bits_per_key = 0;
+  Build(options);
+  std::string bytes;
+  ASSERT_TRUE(fs_->ReadFileToString("/t.sst", &bytes).ok());
+  Footer footer;
+  ASSERT_TRUE(
+      footer.DecodeFrom(std::string_view(bytes).substr(bytes.size() - Footer::kEncodedBytes)).ok());
+  // Find the properties handle in the metaindex, then rebuild the index with
+  // one entry pointing at it, re-checksummed as the writer would.
+  std::string meta_contents;
+  std::unique_ptr<RandomAccessFile> raf;
+  ASSERT_TRUE(fs_->NewRandomAccessFile("/t.sst", &raf).ok());
+  ASSERT_TRUE(ReadBlock(*raf, "t.sst", footer.table_seed, footer.metaindex, ReadBlockOptions(),
+                        &meta_contents)
+                  .ok());
+  auto meta = std::make_shared<const Block>(meta_contents);
+  auto mit = Block::NewIterator(meta, CompareBytes);
+  mit->Seek("properties");
+  ASSERT_TRUE(mit->Valid());
+  std::string handle_bytes(mit->value());
+  BlockBuilder index(1);
+  index.Add(FindShortSuccessor(model_.rbegin()->first), handle_bytes);
+  const std::string index_block(index.Finish());
+  std::string forged = bytes.substr(0, footer.index.offset);
+  forged += index_block;
+  AppendBlockTrailer(index_block, BlockCompression::kNone, footer.table_seed, footer.index.offset,
+                     &forged);
+  footer.index.size = index_block.size();
+  footer.EncodeTo(&forged);
+  ASSERT_TRUE(fs_->WriteFileFromString("/t.sst", forged, true).ok());
+  std::unique_ptr<TableReader> reader;
+  ASSERT_TRUE(Open(&reader).ok());
+  auto it = reader->NewIterator(ReadBlockOptions());
+  it->SeekToFirst();
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(it->status().IsCorruption()) << it->status().ToString();
+  EXPECT_NE(std::string::npos, it->status().ToString().find("outside the data area"));
 }
 
 TEST(SeparatorTest, ShortSeparatorsStayBetweenTheirKeys) {

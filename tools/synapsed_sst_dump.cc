@@ -84,7 +84,11 @@ Status Scan(const TableReader& reader) {
   }
   int64_t n = 0;
   for (; it->Valid() && (FLAGS_read_num < 0 || n < FLAGS_read_num); it->Next(), n++) {
-    if (!FLAGS_to.empty() && ExtractUserKey(it->key()) >= std::string_view(FLAGS_to)) break;
+    ParsedInternalKey p;
+    if (!FLAGS_to.empty() && ParseInternalKey(it->key(), &p) &&
+        p.user_key >= std::string_view(FLAGS_to)) {
+      break;
+    }
     std::printf("%s\n", Entry(it->key(), it->value()).c_str());
   }
   return it->status();
