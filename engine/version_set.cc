@@ -4,7 +4,9 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "cache/table_cache.h"
 #include "engine/filename.h"
+#include "engine/level_iterator.h"
 #include "util/internal_key.h"
 #include "wal/log_reader.h"
 #include "wal/log_writer.h"
@@ -17,6 +19,33 @@ uint64_t Version::TotalFileBytes() const {
     for (const auto& f : level) total += f->file_size;
   }
   return total;
+}
+
+Status Version::Get(TableCache* tables, const ReadBlockOptions& options,
+                    std::string_view internal_key, TableGet* result, std::string* value) const {
+  *result = TableGet::kAbsent;
+  const std::string_view user_key = ExtractUserKey(internal_key);
+  auto search = [&](const FileMetaData& f) {
+    return tables->Get(options, f.number, f.file_size, internal_key, result, value);
+  };
+  // Level 0 files may overlap; newest first, so the first answer wins.
+  for (const auto& f : files_[0]) {
+    if (user_key < ExtractUserKey(f->smallest) || user_key > ExtractUserKey(f->largest)) continue;
+    Status s = search(*f);
+    if (!s.ok() || *result != TableGet::kAbsent) return s;
+  }
+  // Deeper levels are disjoint: at most one file can hold the key, and a
+  // shallower level's entry is always newer than a deeper one's.
+  for (int level = 1; level < kNumLevels; level++) {
+    const FileList& files = files_[level];
+    const int i = FindFile(files, internal_key);
+    if (i == static_cast<int>(files.size())) continue;
+    // A key below the file's smallest user key falls in the gap before it.
+    if (user_key < ExtractUserKey(files[i]->smallest)) continue;
+    Status s = search(*files[i]);
+    if (!s.ok() || *result != TableGet::kAbsent) return s;
+  }
+  return Status::OK();
 }
 
 VersionBuilder::VersionBuilder(const Version& base) : v_(base) {}

@@ -22,10 +22,12 @@
 #include <vector>
 
 #include "engine/version_edit.h"
+#include "sstable/table_reader.h"
 #include "synapsed/file_system.h"
 
 namespace synapsed {
 
+class TableCache;
 namespace wal {
 class Writer;
 }
@@ -40,6 +42,13 @@ class Version {
   const FileList& files(int level) const { return files_[level]; }
   int NumFiles(int level) const { return static_cast<int>(files_[level].size()); }
   uint64_t TotalFileBytes() const;
+
+  // The newest entry for the user key of internal_key at or below its
+  // sequence, searching level 0 newest first (files whose range holds the
+  // key), then one candidate file per deeper level. kAbsent if no table of
+  // this version holds one.
+  Status Get(TableCache* tables, const ReadBlockOptions& options, std::string_view internal_key,
+             TableGet* result, std::string* value) const;
 
  private:
   friend class VersionBuilder;
