@@ -14,6 +14,7 @@
 
 #include "engine/db_iter.h"
 #include "memtable/memtable.h"
+#include "testutil/internal_iterator_walk.h"
 #include "testutil/iterator_walk.h"
 #include "util/internal_key.h"
 #include "util/random.h"
@@ -98,22 +99,18 @@ class VectorIterator final : public InternalIterator {
   Status status_;
 };
 
-struct ModelEntry {
-  std::string key;
-  std::string value;
-  size_t child;
-};
-using Model = std::vector<ModelEntry>;
+using Model = std::vector<test::WalkEntry>;
 
 // What the merge must produce: all entries, by (key, child index).
 Model MergeModel(const std::vector<Entries>& children) {
   Model model;
   for (size_t c = 0; c < children.size(); c++) {
-    for (const auto& [k, v] : children[c]) model.push_back({k, v, c});
+    for (const auto& [k, v] : children[c]) model.push_back({k, v});
   }
-  std::stable_sort(model.begin(), model.end(), [](const ModelEntry& a, const ModelEntry& b) {
-    return CompareInternalKeys(a.key, b.key) < 0;  // stable: child order on ties
-  });
+  std::stable_sort(model.begin(), model.end(),
+                   [](const test::WalkEntry& a, const test::WalkEntry& b) {
+                     return CompareInternalKeys(a.key, b.key) < 0;  // stable: child order on ties
+                   });
   return model;
 }
 
@@ -155,71 +152,12 @@ std::unique_ptr<InternalIterator> Merge(const std::vector<Entries>& children,
   return NewMergingIterator(std::move(its));
 }
 
-// Drives `it` and the model through the same random moves and checks them
-// after each. If `failed` is given, once it is set the iterator must show the
-// error (invalid, Corruption) instead of the model.
+// The shared walk (testutil/internal_iterator_walk.h) with this test's seek
+// targets: the same small key space the children are drawn from.
 void CheckInternalWalk(InternalIterator* it, const Model& model, Random* rnd, int steps,
                        const std::string& context, const bool* failed = nullptr) {
-  const size_t end = model.size();
-  size_t pos = end;
-  auto key_of = [](const ModelEntry& e) { return std::string_view(e.key); };
-  for (int step = 0; step < steps; step++) {
-    const std::string where = context + " step " + std::to_string(step);
-    switch (rnd->Uniform(6)) {
-      case 0:
-        it->SeekToFirst();
-        pos = 0;
-        break;
-      case 1:
-        it->SeekToLast();
-        pos = end == 0 ? end : end - 1;
-        break;
-      case 2: {
-        std::string t = RandomIKey(rnd, 14, 8);
-        it->Seek(t);
-        pos = CountBefore(model, t, false, key_of);
-        break;
-      }
-      case 3: {
-        std::string t = RandomIKey(rnd, 14, 8);
-        it->SeekForPrev(t);
-        const size_t up = CountBefore(model, t, true, key_of);
-        pos = up == 0 ? end : up - 1;
-        break;
-      }
-      case 4:
-        if (pos == end) continue;
-        it->Next();
-        pos++;
-        break;
-      case 5:
-        if (pos == end) continue;
-        it->Prev();
-        pos = pos == 0 ? end : pos - 1;
-        break;
-    }
-    if (failed != nullptr && *failed) {
-      ASSERT_FALSE(it->Valid()) << where << ": a child failed but the merge goes on";
-      ASSERT_TRUE(it->status().IsCorruption()) << where << " " << it->status().ToString();
-      pos = end;
-      continue;
-    }
-    ASSERT_TRUE(it->status().ok()) << where << " " << it->status().ToString();
-    ASSERT_EQ(pos != end, it->Valid()) << where;
-    if (pos != end) {
-      ASSERT_EQ(model[pos].key, it->key()) << where;
-      ASSERT_EQ(model[pos].value, it->value()) << where;
-    }
-  }
-  if (failed != nullptr) return;
-  std::vector<std::string> fwd, rev, want;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) fwd.emplace_back(it->value());
-  for (it->SeekToLast(); it->Valid(); it->Prev()) rev.emplace_back(it->value());
-  ASSERT_TRUE(it->status().ok()) << context;
-  for (const auto& e : model) want.push_back(e.value);
-  ASSERT_EQ(want, fwd) << context << " (forward scan)";
-  std::reverse(want.begin(), want.end());
-  ASSERT_EQ(want, rev) << context << " (reverse scan)";
+  test::CheckInternalIteratorWalk(
+      it, model, rnd, [rnd] { return RandomIKey(rnd, 14, 8); }, steps, context, failed);
 }
 
 }  // namespace
@@ -311,7 +249,7 @@ TEST(MergingIteratorTest, ChildErrorStopsScans) {
     auto index_of = [&](size_t child_pos) {
       const std::string& v = children[bad][child_pos].second;
       return std::find_if(model.begin(), model.end(),
-                          [&](const ModelEntry& e) { return e.value == v; }) -
+                          [&](const test::WalkEntry& e) { return e.value == v; }) -
              model.begin();
     };
     const size_t fwd_count = at == 0 ? 0 : index_of(at - 1) + 1;

@@ -18,6 +18,7 @@
 #include "io/fault_injection_fs.h"
 #include "sstable/table_builder.h"
 #include "synapsed/cache.h"
+#include "testutil/internal_iterator_walk.h"
 #include "util/internal_key.h"
 #include "util/random.h"
 
@@ -45,10 +46,7 @@ std::string Path(uint64_t number) {
   return kDb + std::string(buf);
 }
 
-struct Entry {
-  std::string key;
-  std::string value;
-};
+using Entry = test::WalkEntry;
 using Entries = std::vector<Entry>;
 
 // A level as the iterator sees it (files) and as the model sees it.
@@ -58,17 +56,6 @@ struct Level {
   Entries all;                    // every entry of the level, in order
   uint64_t max_user_key = 0;      // seek targets range over UserKey(0..max_user_key)
 };
-
-// The number of leading entries whose key sorts before t (inclusive: at or
-// before t).
-size_t CountBefore(const Entries& v, std::string_view t, bool inclusive) {
-  return std::partition_point(v.begin(), v.end(),
-                              [&](const Entry& e) {
-                                const int r = CompareInternalKeys(e.key, t);
-                                return inclusive ? r <= 0 : r < 0;
-                              }) -
-         v.begin();
-}
 
 // Forwards to a base file system, counting the random-access files alive at
 // once: each open table holds one, so the peak bounds the tables pinned.
@@ -254,59 +241,8 @@ std::string RandomTarget(Random* rnd, const Level& level) {
 // each, then scans both ways.
 void CheckWalk(InternalIterator* it, const Level& level, Random* rnd, int steps,
                const std::string& context) {
-  const Entries& model = level.all;
-  const size_t end = model.size();
-  size_t pos = end;
-  for (int step = 0; step < steps; step++) {
-    const std::string where = context + " step " + std::to_string(step);
-    switch (rnd->Uniform(6)) {
-      case 0:
-        it->SeekToFirst();
-        pos = 0;
-        break;
-      case 1:
-        it->SeekToLast();
-        pos = end == 0 ? end : end - 1;
-        break;
-      case 2: {
-        const std::string t = RandomTarget(rnd, level);
-        it->Seek(t);
-        pos = CountBefore(model, t, false);
-        break;
-      }
-      case 3: {
-        const std::string t = RandomTarget(rnd, level);
-        it->SeekForPrev(t);
-        const size_t up = CountBefore(model, t, true);
-        pos = up == 0 ? end : up - 1;
-        break;
-      }
-      case 4:
-        if (pos == end) continue;
-        it->Next();
-        pos++;
-        break;
-      case 5:
-        if (pos == end) continue;
-        it->Prev();
-        pos = pos == 0 ? end : pos - 1;
-        break;
-    }
-    ASSERT_TRUE(it->status().ok()) << where << " " << it->status().ToString();
-    ASSERT_EQ(pos != end, it->Valid()) << where;
-    if (pos != end) {
-      ASSERT_EQ(model[pos].key, it->key()) << where;
-      ASSERT_EQ(model[pos].value, it->value()) << where;
-    }
-  }
-  std::vector<std::string> fwd, rev, want;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) fwd.emplace_back(it->value());
-  for (it->SeekToLast(); it->Valid(); it->Prev()) rev.emplace_back(it->value());
-  ASSERT_TRUE(it->status().ok()) << context;
-  for (const Entry& e : model) want.push_back(e.value);
-  ASSERT_EQ(want, fwd) << context << " (forward scan)";
-  std::reverse(want.begin(), want.end());
-  ASSERT_EQ(want, rev) << context << " (reverse scan)";
+  test::CheckInternalIteratorWalk(
+      it, level.all, rnd, [&] { return RandomTarget(rnd, level); }, steps, context);
 }
 
 TEST_F(LevelIteratorTest, EmptyLevel) {
