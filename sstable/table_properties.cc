@@ -6,6 +6,7 @@
 #include "sstable/block.h"
 #include "sstable/block_builder.h"
 #include "util/coding.h"
+#include "util/string_util.h"
 
 namespace synapsed {
 
@@ -31,15 +32,6 @@ void ForEachProperty(TableProperties* p, Fn&& fn) {
   fn("unique.id", nullptr, &p->unique_id);
 }
 
-std::string Hex(std::string_view s) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -92,7 +84,7 @@ std::string TableProperties::ToString() const {
                       out += std::to_string(*number);
                     } else if (std::string_view(name).find("key") != std::string_view::npos ||
                                std::string_view(name) == "unique.id") {
-                      out += Hex(*text);
+                      out += ToHex(*text);
                     } else {
                       out += *text;
                     }

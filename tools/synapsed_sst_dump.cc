@@ -17,6 +17,7 @@
 #include "sstable/table_reader.h"
 #include "synapsed/file_system.h"
 #include "util/internal_key.h"
+#include "util/string_util.h"
 
 DEFINE_string(file, "", "A table file, or a directory whose *.sst files are all dumped.");
 DEFINE_string(command, "scan",
@@ -32,26 +33,7 @@ namespace synapsed {
 namespace {
 
 std::string Printable(std::string_view s) {
-  std::string out;
-  static const char kDigits[] = "0123456789ABCDEF";
-  if (FLAGS_hex) {
-    out = "0x";
-    for (unsigned char c : s) {
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 15]);
-    }
-    return out;
-  }
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += "\\x";
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 15]);
-    }
-  }
-  return out;
+  return FLAGS_hex ? "0x" + ToHex(s, /*upper=*/true) : EscapeBytes(s);
 }
 
 std::string Entry(std::string_view ikey, std::string_view value) {

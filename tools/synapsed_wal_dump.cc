@@ -15,6 +15,7 @@
 #include "engine/filename.h"
 #include "engine/write_batch_internal.h"
 #include "synapsed/file_system.h"
+#include "util/string_util.h"
 #include "wal/log_reader.h"
 
 DEFINE_string(file, "", "The log file.");
@@ -26,18 +27,7 @@ namespace synapsed {
 namespace {
 
 std::string Printable(std::string_view s) {
-  static const char kDigits[] = "0123456789ABCDEF";
-  std::string out = FLAGS_hex ? "0x" : "";
-  for (unsigned char c : s) {
-    if (!FLAGS_hex && c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      if (!FLAGS_hex) out += "\\x";
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 15]);
-    }
-  }
-  return out;
+  return FLAGS_hex ? "0x" + ToHex(s, /*upper=*/true) : EscapeBytes(s);
 }
 
 class Printer : public WriteBatch::Handler {

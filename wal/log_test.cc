@@ -15,6 +15,7 @@
 #include "util/coding.h"
 #include "util/hash.h"
 #include "util/random.h"
+#include "util/string_util.h"
 #include "wal/log_format.h"
 #include "wal/log_reader.h"
 #include "wal/log_writer.h"
@@ -194,15 +195,6 @@ void CheckConsistent(const Log& log, const ReadResult& got, uint64_t file_size) 
   }
 }
 
-std::string Hex(std::string_view s) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
 
 // A fragment built by hand, for layouts the writer never produces.
 std::string MakeFragment(uint8_t type, std::string_view payload, uint64_t log_number) {
@@ -222,7 +214,7 @@ TEST(LogFormatTest, GoldenBytesMatchDocumentedExample) {
   // docs/format/wal.md, "Worked example": log number 7, records "hello" and "".
   Log log = WriteLog({"hello", ""});
   // clang-format off
-  EXPECT_EQ(Hex(log.bytes),
+  EXPECT_EQ(ToHex(log.bytes),
             "8af10f9e" "0500" "01" "68656c6c6f"  // kFull "hello"
             "72d12fd3" "0000" "01");             // kFull ""
   // clang-format on
