@@ -14,6 +14,7 @@
 
 #include "io/fault_injection_fs.h"
 #include "sstable/table_builder.h"
+#include "testutil/testutil.h"
 #include "util/internal_key.h"
 #include "util/random.h"
 
@@ -24,11 +25,7 @@ constexpr char kDb[] = "/db";
 constexpr char kDbId[] = "db-id-1";
 constexpr int kKeysPerTable = 300;
 
-std::string IKey(std::string_view user_key, SequenceNumber seq = 1) {
-  std::string k;
-  AppendInternalKey(&k, user_key, seq, ValueType::kValue);
-  return k;
-}
+using test::IKey;
 // Independent of the code under test on purpose: the engine's naming.
 std::string Path(uint64_t number) {
   char buf[32];

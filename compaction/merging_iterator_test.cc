@@ -16,6 +16,7 @@
 #include "memtable/memtable.h"
 #include "testutil/internal_iterator_walk.h"
 #include "testutil/iterator_walk.h"
+#include "testutil/testutil.h"
 #include "util/internal_key.h"
 #include "util/random.h"
 
@@ -25,11 +26,7 @@ namespace {
 
 using Entries = std::vector<std::pair<std::string, std::string>>;
 
-std::string IKey(std::string_view user_key, SequenceNumber seq, ValueType type) {
-  std::string k;
-  AppendInternalKey(&k, user_key, seq, type);
-  return k;
-}
+using test::IKey;
 
 // The number of leading elements of sorted v whose key sorts before t
 // (inclusive: at or before t).

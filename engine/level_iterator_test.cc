@@ -19,6 +19,7 @@
 #include "sstable/table_builder.h"
 #include "synapsed/cache.h"
 #include "testutil/internal_iterator_walk.h"
+#include "testutil/testutil.h"
 #include "util/internal_key.h"
 #include "util/random.h"
 
@@ -28,12 +29,7 @@ namespace {
 constexpr char kDb[] = "/db";
 constexpr char kDbId[] = "level-iterator-test";
 
-std::string IKey(std::string_view user_key, SequenceNumber seq,
-                 ValueType type = ValueType::kValue) {
-  std::string k;
-  AppendInternalKey(&k, user_key, seq, type);
-  return k;
-}
+using test::IKey;
 std::string UserKey(uint64_t i) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "u%05llu", static_cast<unsigned long long>(i));

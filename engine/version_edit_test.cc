@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "testutil/testutil.h"
 #include "util/coding.h"
 #include "util/random.h"
 #include "wal/log_writer.h"
@@ -19,11 +20,7 @@ namespace synapsed {
 
 namespace {
 
-std::string IKey(std::string_view user_key, SequenceNumber seq, ValueType type) {
-  std::string k;
-  AppendInternalKey(&k, user_key, seq, type);
-  return k;
-}
+using test::IKey;
 
 FileMetaData File(uint64_t number, uint64_t size, std::string smallest, std::string largest,
                   SequenceNumber smallest_seqno, SequenceNumber largest_seqno) {

@@ -14,6 +14,7 @@
 #include "engine/flush.h"
 #include "io/fault_injection_fs.h"
 #include "memtable/memtable.h"
+#include "testutil/testutil.h"
 #include "util/internal_key.h"
 #include "util/random.h"
 
@@ -23,11 +24,7 @@ namespace {
 
 constexpr char kDb[] = "/db";
 
-std::string IKey(const std::string& k, SequenceNumber s) {
-  std::string out;
-  AppendInternalKey(&out, k, s, ValueType::kValue);
-  return out;
-}
+using test::IKey;
 
 // The version's files as "level:number" strings, for comparisons.
 std::vector<std::string> Describe(const Version& v) {

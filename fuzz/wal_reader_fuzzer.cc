@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "synapsed/file_system.h"
+#include "fuzz/fuzz_check.h"
 #include "wal/log_format.h"
 #include "wal/log_reader.h"
 #include "wal/log_writer.h"
@@ -32,14 +33,6 @@
 namespace synapsed::wal {
 namespace {
 
-// Aborts with a message: libFuzzer then saves the input as a crash.
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 class MemorySource : public SequentialFile {
  public:

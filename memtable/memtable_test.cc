@@ -4,16 +4,13 @@
 
 #include <map>
 
+#include "testutil/testutil.h"
 #include "util/random.h"
 
 namespace synapsed {
 
 namespace {
-std::string IKey(std::string_view user_key, SequenceNumber seq, ValueType t) {
-  std::string k;
-  AppendInternalKey(&k, user_key, seq, t);
-  return k;
-}
+using test::IKey;
 }  // namespace
 
 TEST(MemTableTest, GetHonoursSequenceAndDeletes) {

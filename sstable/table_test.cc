@@ -13,6 +13,7 @@
 #include "sstable/table_builder.h"
 #include "sstable/table_reader.h"
 #include "synapsed/cache.h"
+#include "testutil/testutil.h"
 #include "util/internal_key.h"
 #include "util/random.h"
 
@@ -25,11 +26,7 @@ bool InternalLess(const std::string& a, const std::string& b) {
   return CompareInternalKeys(a, b) < 0;
 }
 
-std::string IKey(std::string_view user_key, SequenceNumber seq, ValueType t = ValueType::kValue) {
-  std::string k;
-  AppendInternalKey(&k, user_key, seq, t);
-  return k;
-}
+using test::IKey;
 
 class TableTest : public ::testing::Test {
  protected:

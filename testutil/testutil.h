@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <string>
 
+#include <string_view>
+
+#include "util/internal_key.h"
 #include "util/random.h"
 
 namespace synapsed::test {
@@ -27,6 +30,14 @@ class TempDir {
 std::string RandomBytes(Random* rnd, size_t len);
 // A printable key of the form "k%016x" for number n: sorts like n.
 std::string NumberKey(uint64_t n);
+
+// The internal key (user_key, seq, type), for tests that build entries by hand.
+inline std::string IKey(std::string_view user_key, SequenceNumber seq = 1,
+                        ValueType type = ValueType::kValue) {
+  std::string k;
+  AppendInternalKey(&k, user_key, seq, type);
+  return k;
+}
 
 }  // namespace synapsed::test
 
