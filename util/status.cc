@@ -4,6 +4,9 @@ namespace synapsed {
 
 Status::Status(Code code, SubCode subcode, std::string_view msg, std::string_view msg2)
     : code_(code), subcode_(subcode) {
+  // No message, no allocation: NotFound is a hot return value (every missing
+  // key of a Get or MultiGet).
+  if (msg.empty() && msg2.empty()) return;
   std::string m(msg);
   if (!msg2.empty()) {
     m.append(": ");

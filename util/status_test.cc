@@ -40,4 +40,13 @@ TEST(StatusTest, CopyAndMoveKeepMessage) {
   EXPECT_TRUE(a.IsIOError());
 }
 
+TEST(StatusTest, EmptyMessagePrintsTheCodeOnly) {
+  Status s = Status::NotFound(std::string_view());
+  EXPECT_TRUE(s.IsNotFound());
+  EXPECT_TRUE(s.message().empty());
+  EXPECT_EQ("NotFound: ", s.ToString());
+  Status copy = s;
+  EXPECT_TRUE(copy.IsNotFound());
+}
+
 }  // namespace synapsed
