@@ -1,12 +1,18 @@
 // DBImpl: construction, the read path, snapshots and properties. Open and
-// recovery are in db_open.cc, the write path in db_write.cc.
+// recovery are in db_open.cc, the write path in db_write.cc, flushes in
+// db_flush.cc.
 #include "engine/db_impl.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
+#include "cache/table_cache.h"
+#include "compaction/merging_iterator.h"
 #include "engine/db_iter.h"
 #include "engine/filename.h"
+#include "engine/level_iterator.h"
+#include "engine/version_set.h"
 #include "memtable/memtable.h"
 #include "wal/log_writer.h"
 
@@ -26,7 +32,10 @@ class DBImpl::SnapshotImpl final : public Snapshot {
 DBImpl::DBImpl(const Options& options, std::string dbname)
     : options_(options),
       fs_(options.file_system ? options.file_system : FileSystem::Default()),
-      dbname_(std::move(dbname)) {}
+      dbname_(std::move(dbname)),
+      versions_(std::make_unique<VersionSet>(fs_, dbname_)),
+      bg_work_cv_(&mu_),
+      bg_done_cv_(&mu_) {}
 
 DBImpl::~DBImpl() {
   // Destruction without Close: close anyway; nobody is left to hear an error.
@@ -43,14 +52,84 @@ SequenceNumber DBImpl::ReadSequence(const ReadOptions& options) const {
                                      : last_sequence_.load(std::memory_order_acquire);
 }
 
+TableBuilderOptions DBImpl::TableOptions(uint64_t file_number) const {
+  TableBuilderOptions t;
+  t.block_size = options_.block_size;
+  switch (options_.compression) {
+    case CompressionType::kNone: t.compression = BlockCompression::kNone; break;
+    case CompressionType::kLZ4: t.compression = BlockCompression::kLZ4; break;
+    case CompressionType::kZstd: t.compression = BlockCompression::kZstd; break;
+  }
+  t.zstd_level = options_.zstd_level;
+  t.bloom_bits_per_key = options_.bloom_bits_per_key;
+  t.file_number = file_number;
+  t.db_id = db_id_;
+  return t;
+}
+
+std::shared_ptr<MemTable> DBImpl::NewMemTable() const {
+  // An eighth of the buffer (as RocksDB's arena_block_size), so a small
+  // write_buffer_size is not used up by the first block.
+  return std::make_shared<MemTable>(
+      std::clamp<size_t>(options_.write_buffer_size / 8, 256, Arena::kBlockSize));
+}
+
+void DBImpl::InstallView() {
+  auto view = std::make_shared<ReadView>();
+  view->mem = mem_;
+  for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) view->imm.push_back(it->mem);
+  view->version = versions_->current();
+  std::shared_ptr<const ReadView> old;
+  MutexLock l(&view_mu_);
+  old = std::move(view_);  // released after view_mu_ (the last reference may free a lot)
+  view_ = std::move(view);
+}
+
+std::shared_ptr<const DBImpl::ReadView> DBImpl::GetView() const {
+  MutexLock l(&view_mu_);
+  return view_;
+}
+
+namespace {
+ReadBlockOptions BlockOptions(const ReadOptions& options) {
+  ReadBlockOptions r;
+  r.verify_checksum = options.verify_checksums;
+  r.fill_cache = options.fill_cache;
+  return r;
+}
+}  // namespace
+
+Status DBImpl::GetFromView(const ReadOptions& options, SequenceNumber seq, const ReadView& view,
+                           std::string_view key, BlockMemo* memo, std::string* value) {
+  LookupKey lkey(key, seq);
+  bool found_value = false;
+  if (view.mem->Get(lkey, value, &found_value)) {
+    return found_value ? Status::OK() : Status::NotFound(std::string_view());
+  }
+  for (const auto& imm : view.imm) {
+    if (imm->Get(lkey, value, &found_value)) {
+      return found_value ? Status::OK() : Status::NotFound(std::string_view());
+    }
+  }
+  ReadBlockOptions block_options = BlockOptions(options);
+  block_options.memo = memo;
+  TableGet result = TableGet::kAbsent;
+  Status s = view.version->Get(table_cache_.get(), block_options, lkey.internal_key(), &result,
+                               value);
+  if (!s.ok()) return s;
+  if (result == TableGet::kValue) return Status::OK();
+  value->clear();
+  return Status::NotFound(std::string_view());
+}
+
 Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string* value) {
   Status s = CheckOpen();
   if (!s.ok()) return s;
-  bool found_value = false;
-  if (mem_->Get(LookupKey(key, ReadSequence(options)), value, &found_value) && found_value) {
-    return Status::OK();
-  }
-  return Status::NotFound(std::string_view());
+  // The sequence first, then the view: a view taken later still holds every
+  // write up to the sequence (a switch or flush only moves data within it).
+  const SequenceNumber seq = ReadSequence(options);
+  const std::shared_ptr<const ReadView> view = GetView();
+  return GetFromView(options, seq, *view, key, nullptr, value);
 }
 
 std::vector<Status> DBImpl::MultiGet(const ReadOptions& options,
@@ -63,16 +142,14 @@ std::vector<Status> DBImpl::MultiGet(const ReadOptions& options,
     for (auto& r : result) r = s;
     return result;
   }
-  // One sequence for every key: a consistent view even while writes go on.
+  // One sequence and one view for every key: a consistent answer even while
+  // writes and flushes go on. The memo makes each data block one read.
   const SequenceNumber seq = ReadSequence(options);
+  const std::shared_ptr<const ReadView> view = GetView();
+  BlockMemo memo;
   for (size_t i = 0; i < keys.size(); i++) {
-    bool found_value = false;
-    if (mem_->Get(LookupKey(keys[i], seq), &(*values)[i], &found_value) && found_value) {
-      result[i] = Status::OK();
-    } else {
-      (*values)[i].clear();
-      result[i] = Status::NotFound(std::string_view());
-    }
+    result[i] = GetFromView(options, seq, *view, keys[i], &memo, &(*values)[i]);
+    if (!result[i].ok()) (*values)[i].clear();
   }
   return result;
 }
@@ -101,8 +178,24 @@ class ErrorIterator final : public Iterator {
 std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   Status s = CheckOpen();
   if (!s.ok()) return std::make_unique<ErrorIterator>(s);
-  return NewDBIterator(MemTable::NewIterator(mem_), ReadSequence(options),
-                       options.iterate_lower_bound, options.iterate_upper_bound);
+  const SequenceNumber seq = ReadSequence(options);
+  std::shared_ptr<const ReadView> view = GetView();
+  const ReadBlockOptions block_options = BlockOptions(options);
+  std::vector<std::unique_ptr<InternalIterator>> children;
+  children.push_back(MemTable::NewIterator(view->mem));
+  for (const auto& imm : view->imm) children.push_back(MemTable::NewIterator(imm));
+  for (const auto& f : view->version->files(0)) {
+    children.push_back(table_cache_->NewIterator(block_options, f->number, f->file_size));
+  }
+  for (int level = 1; level < kNumLevels; level++) {
+    if (view->version->NumFiles(level) == 0) continue;
+    children.push_back(
+        NewLevelIterator(table_cache_.get(), block_options, view->version->files(level)));
+  }
+  // The view stays pinned while the iterator lives: its memtables, and (for
+  // when compaction deletes files) the version whose tables it reads.
+  return NewDBIterator(NewMergingIterator(std::move(children)), seq, options.iterate_lower_bound,
+                       options.iterate_upper_bound, std::move(view));
 }
 
 const Snapshot* DBImpl::GetSnapshot() {
@@ -124,12 +217,43 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
   constexpr std::string_view kPrefix = "synapsed.";
   if (name.substr(0, kPrefix.size()) != kPrefix) return false;
   name.remove_prefix(kPrefix.size());
+  const std::shared_ptr<const ReadView> view = GetView();
+  const Cache::Stats cache = block_cache_ ? block_cache_->GetStats() : Cache::Stats();
+  constexpr std::string_view kFilesAtLevel = "num-files-at-level";
   if (name == "num-entries-active-mem-table") {
-    *value = std::to_string(mem_->num_entries());
+    *value = std::to_string(view->mem->num_entries());
   } else if (name == "num-deletes-active-mem-table") {
-    *value = std::to_string(mem_->num_deletes());
+    *value = std::to_string(view->mem->num_deletes());
   } else if (name == "cur-size-active-mem-table") {
-    *value = std::to_string(mem_->ApproximateMemoryUsage());
+    *value = std::to_string(view->mem->ApproximateMemoryUsage());
+  } else if (name == "num-immutable-mem-table") {
+    *value = std::to_string(view->imm.size());
+  } else if (name.substr(0, kFilesAtLevel.size()) == kFilesAtLevel) {
+    const std::string_view digits = name.substr(kFilesAtLevel.size());
+    int level = 0;
+    if (digits.empty() || digits.size() > 2) return false;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return false;
+      level = level * 10 + (c - '0');
+    }
+    if (level >= kNumLevels) return false;
+    *value = std::to_string(view->version->NumFiles(level));
+  } else if (name == "total-sst-files-size") {
+    *value = std::to_string(view->version->TotalFileBytes());
+  } else if (name == "block-cache-capacity") {
+    *value = std::to_string(block_cache_ ? block_cache_->capacity() : 0);
+  } else if (name == "block-cache-usage") {
+    *value = std::to_string(cache.usage_bytes);
+  } else if (name == "block-cache-entries") {
+    *value = std::to_string(cache.entries);
+  } else if (name == "block-cache-hits") {
+    *value = std::to_string(cache.hits);
+  } else if (name == "block-cache-misses") {
+    *value = std::to_string(cache.misses);
+  } else if (name == "block-cache-inserts") {
+    *value = std::to_string(cache.inserts);
+  } else if (name == "block-cache-evictions") {
+    *value = std::to_string(cache.evictions);
   } else if (name == "last-sequence") {
     *value = std::to_string(last_sequence_.load(std::memory_order_acquire));
   } else if (name == "num-snapshots") {
@@ -144,19 +268,41 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
   } else if (name == "stats") {
     const uint64_t groups = stat_write_groups_.load(std::memory_order_relaxed);
     const uint64_t batches = stat_batches_.load(std::memory_order_relaxed);
-    char buf[1024];
-    std::snprintf(buf, sizeof(buf),
-                  "** DB Stats **\n"
-                  "Last sequence: %" PRIu64 "\n"
-                  "Memtable: %" PRIu64 " entries (%" PRIu64 " deletes), %zu bytes\n"
-                  "Writes: %" PRIu64 " batches in %" PRIu64 " groups (%.2f batches/group)\n"
-                  "WAL: %" PRIu64 " bytes written, %" PRIu64 " syncs\n",
-                  last_sequence_.load(std::memory_order_acquire), mem_->num_entries(),
-                  mem_->num_deletes(), mem_->ApproximateMemoryUsage(), batches, groups,
-                  groups == 0 ? 0.0 : static_cast<double>(batches) / groups,
-                  stat_wal_bytes_.load(std::memory_order_relaxed),
-                  stat_wal_syncs_.load(std::memory_order_relaxed));
+    char buf[2048];
+    std::snprintf(
+        buf, sizeof(buf),
+        "** DB Stats **\n"
+        "Last sequence: %" PRIu64 "\n"
+        "Memtable: %" PRIu64 " entries (%" PRIu64 " deletes), %zu bytes; %zu frozen\n"
+        "Writes: %" PRIu64 " batches in %" PRIu64 " groups (%.2f batches/group)\n"
+        "WAL: %" PRIu64 " bytes written, %" PRIu64 " syncs\n"
+        "Flushes: %" PRIu64 ", %" PRIu64 " bytes written, %.3f s\n"
+        "Write stalls (memtables full): %" PRIu64 ", %.3f s\n"
+        "Block cache: capacity %zu, usage %" PRIu64 ", entries %" PRIu64 ", hits %" PRIu64
+        ", misses %" PRIu64 ", inserts %" PRIu64 ", evictions %" PRIu64 "\n",
+        last_sequence_.load(std::memory_order_acquire), view->mem->num_entries(),
+        view->mem->num_deletes(), view->mem->ApproximateMemoryUsage(), view->imm.size(),
+        batches, groups, groups == 0 ? 0.0 : static_cast<double>(batches) / groups,
+        stat_wal_bytes_.load(std::memory_order_relaxed),
+        stat_wal_syncs_.load(std::memory_order_relaxed),
+        stat_flushes_.load(std::memory_order_relaxed),
+        stat_flush_bytes_.load(std::memory_order_relaxed),
+        stat_flush_micros_.load(std::memory_order_relaxed) / 1e6,
+        stat_stalls_.load(std::memory_order_relaxed),
+        stat_stall_micros_.load(std::memory_order_relaxed) / 1e6,
+        block_cache_ ? block_cache_->capacity() : 0, cache.usage_bytes, cache.entries,
+        cache.hits, cache.misses, cache.inserts, cache.evictions);
     value->assign(buf);
+    value->append("Level  Files  Size(bytes)\n");
+    for (int level = 0; level < kNumLevels; level++) {
+      std::snprintf(buf, sizeof(buf), "L%-5d %-6d %" PRIu64 "\n", level,
+                    view->version->NumFiles(level), [&] {
+                      uint64_t bytes = 0;
+                      for (const auto& f : view->version->files(level)) bytes += f->file_size;
+                      return bytes;
+                    }());
+      value->append(buf);
+    }
     MutexLock l(&mu_);
     value->append("Snapshots: " + std::to_string(snapshots_.size()) + "\n");
     value->append("Live WAL files: " + std::to_string(live_logs_.size()) + "\n");

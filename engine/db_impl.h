@@ -1,20 +1,29 @@
-// DBImpl: the DB implementation — open and recovery, the write path with group
-// commit, and the read path.
+// DBImpl: the DB implementation -- open and recovery, the write path with
+// group commit, memtable switches and background flushes, and the read path.
 //
 // Threading (docs/design/threading.md):
-//   - mu_ guards the writer queue, the snapshot list, the WAL file list and the
-//     closed flag. It is never held across WAL I/O except in Close.
+//   - mu_ guards the writer queue, the frozen memtables, the version set, the
+//     snapshot list, the WAL file list and the flags. It is held across
+//     MANIFEST appends (LogAndApply syncs), never across WAL or table I/O.
 //   - Writers queue in writers_. The writer at the front is the leader: it
-//     takes a group of queued batches, releases mu_, appends one WAL record,
-//     syncs once if any member asked for sync, inserts the group into the
-//     memtable, then re-takes mu_, publishes the last sequence and wakes the
-//     group. Only the leader touches log_ and inserts into mem_, so those need
-//     no lock of their own: the queue serializes them.
-//   - Readers take no lock: they load last_sequence_ (acquire) and read mem_,
-//     whose entries up to that sequence are fully inserted (the leader
-//     publishes with a release store after inserting).
-//   - After a WAL append or sync fails, bg_error_ is set and every later write
-//     fails with it: a failed fsync is never retried and trusted. Reads go on.
+//     makes room (freezing a full memtable and starting a new WAL, or waiting
+//     while max_write_buffer_number memtables exist), takes a group of queued
+//     batches, releases mu_, appends one WAL record, syncs once if any member
+//     asked for sync, inserts the group into the memtable, then re-takes mu_,
+//     publishes the last sequence and wakes the group. Only the leader touches
+//     log_ and mem_, so those need no lock of their own: the queue serializes
+//     them. DB::Flush and Close queue like writers to get the same exclusion.
+//   - One background thread flushes frozen memtables, oldest first: it writes
+//     the table without mu_, then (under mu_) records it in the MANIFEST with
+//     the log number of the oldest WAL still needed, installs the new view,
+//     and deletes the WALs that edit made obsolete.
+//   - Readers take the current ReadView (memtable, frozen memtables, version;
+//     ref-counted) under view_mu_ for a moment and read without any lock. A
+//     view holds every write up to the last published sequence; readers load
+//     the sequence first, then the view.
+//   - After a WAL append or sync, a flush or a MANIFEST write fails, bg_error_
+//     is set and every later write fails with it: a failed fsync is never
+//     retried and trusted. Reads go on.
 #ifndef SYNAPSED_ENGINE_DB_IMPL_H_
 #define SYNAPSED_ENGINE_DB_IMPL_H_
 
@@ -25,6 +34,10 @@
 #include <string>
 #include <vector>
 
+#include <thread>
+
+#include "sstable/table_builder.h"
+#include "synapsed/cache.h"
 #include "synapsed/db.h"
 #include "synapsed/file_system.h"
 #include "util/internal_key.h"
@@ -32,7 +45,11 @@
 
 namespace synapsed {
 
+struct BlockMemo;
 class MemTable;
+class TableCache;
+class Version;
+class VersionSet;
 namespace wal {
 class Writer;
 }
@@ -53,6 +70,7 @@ class DBImpl final : public DB {
   const Snapshot* GetSnapshot() override EXCLUDES(mu_);
   void ReleaseSnapshot(const Snapshot* snapshot) override EXCLUDES(mu_);
   bool GetProperty(std::string_view name, std::string* value) override EXCLUDES(mu_);
+  Status Flush() override EXCLUDES(mu_);
   Status Close() override EXCLUDES(mu_);
 
   // Open's work after construction: lock, create or recover, start a new log.
@@ -61,38 +79,88 @@ class DBImpl final : public DB {
  private:
   struct Writer;
   class SnapshotImpl;
+  // What a read sees: immutable once published, shared by every reader that
+  // took it, so memtables and table files stay alive while in use.
+  struct ReadView {
+    std::shared_ptr<const MemTable> mem;
+    std::vector<std::shared_ptr<const MemTable>> imm;  // newest first
+    std::shared_ptr<const Version> version;
+  };
+  // A frozen memtable waiting for its flush.
+  struct Frozen {
+    std::shared_ptr<const MemTable> mem;
+    uint64_t log_number;            // the WAL that holds its writes
+    SequenceNumber last_sequence;   // its newest entry's sequence
+  };
 
-  Status CreateNew();
+  Status ReadIdentity();
+  Status CreateNew() EXCLUDES(mu_);
+  Status FinishCrashedCreation(const std::vector<std::string>& children);
   Status Recover() EXCLUDES(mu_);
-  // Starts WAL number `number` and makes its directory entry durable.
-  Status NewLog(uint64_t number) EXCLUDES(mu_);
+  // Creates WAL `number` and makes its directory entry durable.
+  Status CreateLog(uint64_t number, std::unique_ptr<wal::Writer>* writer);
   // Moves a file that held damaged or unapplied records to lost/.
   Status Quarantine(const std::string& path);
+
+  // REQUIRES: the caller is at the front of the writer queue. Freezes mem_
+  // when it is full (or, with force, when it holds anything), after waiting
+  // while max_write_buffer_number memtables exist.
+  Status MakeRoomForWrite(bool force) REQUIRES(mu_);
   // REQUIRES: w is the leader. Gathers the group of writers starting at the
   // front; returns the batch to write and sets *last_writer and *sync.
   WriteBatch* BuildBatchGroup(Writer** last_writer, bool* sync) REQUIRES(mu_);
+  // Pops writers from the front up to and including last, handing them s.
+  void FinishWriters(Writer* self, Writer* last, const Status& s) REQUIRES(mu_);
+
+  void BackgroundThread() EXCLUDES(mu_);
+  // Flushes the oldest frozen memtable; releases mu_ while writing the table.
+  Status FlushOldest() REQUIRES(mu_);
+  void InstallView() REQUIRES(mu_);
+  std::shared_ptr<const ReadView> GetView() const EXCLUDES(view_mu_);
+
+  // A point lookup at seq in view; memo (may be null) as ReadBlockOptions.
+  Status GetFromView(const ReadOptions& options, SequenceNumber seq, const ReadView& view,
+                     std::string_view key, BlockMemo* memo, std::string* value);
   SequenceNumber ReadSequence(const ReadOptions& options) const;
   Status CheckOpen() const;
+  TableBuilderOptions TableOptions(uint64_t file_number) const;
+  // An empty memtable whose arena blocks suit write_buffer_size.
+  std::shared_ptr<MemTable> NewMemTable() const;
 
   const Options options_;
   const std::shared_ptr<FileSystem> fs_;
   const std::string dbname_;
+  std::shared_ptr<Cache> block_cache_;  // may be null (no_block_cache)
+  std::string db_id_;                   // IDENTITY, recorded in every table
   std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<TableCache> table_cache_;
 
   Mutex mu_;
   std::deque<Writer*> writers_ GUARDED_BY(mu_);
   Status bg_error_ GUARDED_BY(mu_);
   bool closed_flag_ GUARDED_BY(mu_) = false;
+  bool shutting_down_ GUARDED_BY(mu_) = false;
   std::atomic<bool> closed_{false};  // read without mu_ by readers
   std::map<const Snapshot*, std::unique_ptr<SnapshotImpl>> snapshots_ GUARDED_BY(mu_);
   std::vector<uint64_t> live_logs_ GUARDED_BY(mu_);
   std::vector<std::string> recovery_damage_ GUARDED_BY(mu_);
+  std::unique_ptr<VersionSet> versions_ GUARDED_BY(mu_);
+  std::deque<Frozen> imm_ GUARDED_BY(mu_);  // oldest first
+  uint64_t frozen_count_ GUARDED_BY(mu_) = 0;   // memtables ever frozen
+  uint64_t flushed_count_ GUARDED_BY(mu_) = 0;  // of those, flushed
+  CondVar bg_work_cv_;  // the background thread waits here for work
+  CondVar bg_done_cv_;  // writers and Flush wait here for a flush to end
+  std::thread bg_thread_;
 
-  // Leader-only state (serialized by the writer queue, see above).
+  // Leader-only state (serialized by the writer queue, see above); replaced
+  // only by the leader under mu_, so reads under mu_ are safe too.
   std::unique_ptr<wal::Writer> log_;
+  uint64_t log_number_ = 0;
+  std::shared_ptr<MemTable> mem_;
   WriteBatch group_batch_;
 
-  std::shared_ptr<MemTable> mem_;  // set in Open, then never replaced
+  mutable Mutex view_mu_;  // taken after mu_, never before it
+  std::shared_ptr<const ReadView> view_ GUARDED_BY(view_mu_);
   std::atomic<SequenceNumber> last_sequence_{0};
 
   // Counters for "synapsed.stats".
@@ -100,6 +168,11 @@ class DBImpl final : public DB {
   std::atomic<uint64_t> stat_batches_{0};
   std::atomic<uint64_t> stat_wal_syncs_{0};
   std::atomic<uint64_t> stat_wal_bytes_{0};
+  std::atomic<uint64_t> stat_flushes_{0};
+  std::atomic<uint64_t> stat_flush_bytes_{0};
+  std::atomic<uint64_t> stat_flush_micros_{0};
+  std::atomic<uint64_t> stat_stalls_{0};
+  std::atomic<uint64_t> stat_stall_micros_{0};
 };
 
 }  // namespace synapsed

@@ -17,8 +17,13 @@ namespace {
 class DBIter final : public Iterator {
  public:
   DBIter(std::unique_ptr<InternalIterator> iter, SequenceNumber seq,
-         std::optional<std::string> lower, std::optional<std::string> upper)
-      : iter_(std::move(iter)), sequence_(seq), lower_(std::move(lower)), upper_(std::move(upper)) {}
+         std::optional<std::string> lower, std::optional<std::string> upper,
+         std::shared_ptr<const void> pin)
+      : pin_(std::move(pin)),
+        iter_(std::move(iter)),
+        sequence_(seq),
+        lower_(std::move(lower)),
+        upper_(std::move(upper)) {}
 
   bool Valid() const override { return valid_; }
   std::string_view key() const override {
@@ -180,6 +185,7 @@ class DBIter final : public Iterator {
     }
   }
 
+  std::shared_ptr<const void> pin_;  // released after iter_ (declared first)
   std::unique_ptr<InternalIterator> iter_;
   const SequenceNumber sequence_;
   const std::optional<std::string> lower_;
@@ -197,9 +203,10 @@ class DBIter final : public Iterator {
 std::unique_ptr<Iterator> NewDBIterator(std::unique_ptr<InternalIterator> internal,
                                         SequenceNumber sequence,
                                         std::optional<std::string> lower_bound,
-                                        std::optional<std::string> upper_bound) {
+                                        std::optional<std::string> upper_bound,
+                                        std::shared_ptr<const void> pin) {
   return std::make_unique<DBIter>(std::move(internal), sequence, std::move(lower_bound),
-                                  std::move(upper_bound));
+                                  std::move(upper_bound), std::move(pin));
 }
 
 }  // namespace synapsed

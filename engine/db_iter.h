@@ -17,11 +17,13 @@
 namespace synapsed {
 
 // Entries with a sequence above `sequence` are invisible. Keys outside
-// [lower_bound, upper_bound) are invisible.
+// [lower_bound, upper_bound) are invisible. pin is kept alive until the
+// internal iterator is destroyed (what the internal iterator reads from).
 std::unique_ptr<Iterator> NewDBIterator(std::unique_ptr<InternalIterator> internal,
                                         SequenceNumber sequence,
                                         std::optional<std::string> lower_bound,
-                                        std::optional<std::string> upper_bound);
+                                        std::optional<std::string> upper_bound,
+                                        std::shared_ptr<const void> pin = nullptr);
 
 }  // namespace synapsed
 

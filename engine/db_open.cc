@@ -1,14 +1,25 @@
-// DB open, creation, recovery, close and destruction.
+// DB open, creation, recovery and destruction.
 //
-// Durability of the directory itself (docs/design/recovery.md): every file
-// that recovery relies on is synced, then its directory entry is synced,
-// before the DB depends on it: IDENTITY at creation, each new log before the
-// first write to it is acknowledged, each checkpoint before the logs it
-// supersedes are removed.
+// Creation: IDENTITY (written atomically), the first WAL, then the first
+// MANIFEST and CURRENT (docs/format/manifest.md, "Creation").
+// Recovery: the MANIFEST names the tables and the oldest WAL still needed;
+// those WALs are replayed into a memtable, which is flushed to a level-0
+// table; a new MANIFEST records that table and a new, empty WAL; only once
+// that switch is durable are the replayed WALs and any other obsolete file
+// removed (damaged WALs, and tables an unreadable last edit may have named,
+// go to lost/). So every Open leaves no WAL written by an earlier process:
+// its unsynced pages, or pages a failed fsync marked clean, are never
+// trusted to be on disk (docs/design/recovery.md).
 #include <random>
 
+#include <algorithm>
+#include <set>
+
+#include "cache/table_cache.h"
 #include "engine/db_impl.h"
 #include "engine/filename.h"
+#include "engine/flush.h"
+#include "engine/version_set.h"
 #include "engine/wal_recovery.h"
 #include "memtable/memtable.h"
 #include "wal/log_writer.h"
@@ -58,6 +69,22 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
   if (options.max_write_batch_group_size_bytes == 0) {
     return Status::InvalidArgument("max_write_batch_group_size_bytes must be > 0");
   }
+  if (options.write_buffer_size == 0) return Status::InvalidArgument("write_buffer_size must be > 0");
+  if (options.max_write_buffer_number < 2) {
+    return Status::InvalidArgument("max_write_buffer_number must be >= 2");
+  }
+  if (options.block_size == 0) return Status::InvalidArgument("block_size must be > 0");
+  if (options.bloom_bits_per_key < 0) {
+    return Status::InvalidArgument("bloom_bits_per_key must be >= 0");
+  }
+  if (options.zstd_level < 1 || options.zstd_level > 22) {
+    return Status::InvalidArgument("zstd_level must be in 1..22");
+  }
+  if (options.compression != CompressionType::kNone &&
+      options.compression != CompressionType::kLZ4 &&
+      options.compression != CompressionType::kZstd) {
+    return Status::InvalidArgument("unknown compression type");
+  }
   auto impl = std::make_unique<DBImpl>(options, path);
   Status s = impl->OpenImpl();
   if (!s.ok()) return s;
@@ -76,6 +103,11 @@ Status DBImpl::OpenImpl() {
   s = fs_->LockFile(LockFileName(dbname_), &lock_);
   if (!s.ok()) return s;
 
+  if (options_.block_cache != nullptr) {
+    block_cache_ = options_.block_cache;
+  } else if (!options_.no_block_cache) {
+    block_cache_ = NewARCCache(8 << 20);
+  }
   s = fs_->FileExists(IdentityFileName(dbname_));
   if (s.IsNotFound()) {
     if (!options_.create_if_missing) {
@@ -84,14 +116,34 @@ Status DBImpl::OpenImpl() {
     s = CreateNew();
   } else if (s.ok() && options_.error_if_exists) {
     return Status::InvalidArgument(dbname_, "exists (error_if_exists is true)");
+  } else if (s.ok()) {
+    s = Recover();
   }
   if (!s.ok()) return s;
-  return Recover();
+  bg_thread_ = std::thread([this] { BackgroundThread(); });
+  return Status::OK();
+}
+
+Status DBImpl::ReadIdentity() {
+  std::unique_ptr<SequentialFile> file;
+  Status s = fs_->NewSequentialFile(IdentityFileName(dbname_), &file);
+  if (!s.ok()) return s;
+  char buf[128];
+  std::string_view id;
+  s = file->Read(sizeof(buf), &id, buf);
+  if (!s.ok()) return s;
+  while (!id.empty() && (id.back() == '\n' || id.back() == '\r')) id.remove_suffix(1);
+  if (id.empty()) return Status::Corruption(IdentityFileName(dbname_), "is empty");
+  db_id_.assign(id);
+  table_cache_ = std::make_unique<TableCache>(
+      fs_, dbname_, db_id_, block_cache_.get(),
+      options_.max_open_files < 0 ? (1 << 30) : options_.max_open_files);
+  return Status::OK();
 }
 
 Status DBImpl::CreateNew() {
-  // A directory with logs but no IDENTITY is not one we created: refuse to
-  // guess rather than overwrite someone's data.
+  // A directory with database files but no IDENTITY is not one we created:
+  // refuse to guess rather than overwrite someone's data.
   std::vector<std::string> children;
   Status s = fs_->GetChildren(dbname_, &children);
   if (!s.ok()) return s;
@@ -99,8 +151,9 @@ Status DBImpl::CreateNew() {
     uint64_t number;
     FileType type;
     if (ParseFileName(name, &number, &type) &&
-        (type == FileType::kLog || type == FileType::kCheckpoint)) {
-      return Status::Corruption(dbname_, "has log files but no IDENTITY file");
+        (type == FileType::kLog || type == FileType::kTable || type == FileType::kManifest ||
+         type == FileType::kCurrent)) {
+      return Status::Corruption(dbname_, "has database files but no IDENTITY file");
     }
   }
   // The directory's own entry must be durable before anything in it counts.
@@ -108,59 +161,163 @@ Status DBImpl::CreateNew() {
   // may have made it and died before syncing its parent.
   s = fs_->SyncDir(ParentDir(dbname_));
   if (!s.ok()) return s;
-  return WriteFileAtomically(fs_.get(), dbname_, IdentityFileName(dbname_), NewIdentity());
+  s = WriteFileAtomically(fs_.get(), dbname_, IdentityFileName(dbname_), NewIdentity());
+  if (!s.ok()) return s;
+  return FinishCrashedCreation(children);
+}
+
+// Creation's second half, also the way to finish a creation that crashed
+// between IDENTITY and CURRENT (manifest.md): only empty logs, temporary
+// files and MANIFESTs that CURRENT never named can be left then.
+Status DBImpl::FinishCrashedCreation(const std::vector<std::string>& children) {
+  for (const auto& name : children) {
+    uint64_t number;
+    FileType type;
+    if (!ParseFileName(name, &number, &type)) continue;
+    const std::string path = dbname_ + "/" + name;
+    uint64_t size = 0;
+    if (type == FileType::kTable ||
+        (type == FileType::kLog && (!fs_->GetFileSize(path, &size).ok() || size != 0))) {
+      return Status::Corruption(dbname_, "has no CURRENT file but holds " + name +
+                                             " (a lost CURRENT is not guessed)");
+    }
+  }
+  for (const auto& name : children) {
+    uint64_t number;
+    FileType type;
+    if (ParseFileName(name, &number, &type) &&
+        (type == FileType::kLog || type == FileType::kManifest || type == FileType::kTemp)) {
+      Status s = fs_->RemoveFile(dbname_ + "/" + name);
+      if (!s.ok()) return s;
+    }
+  }
+  Status s = ReadIdentity();
+  if (!s.ok()) return s;
+  MutexLock l(&mu_);
+  const uint64_t log_number = versions_->NewFileNumber();
+  s = CreateLog(log_number, &log_);
+  if (!s.ok()) return s;
+  VersionEdit edit;
+  edit.SetLogNumber(log_number);
+  s = versions_->LogAndApply(&edit);  // MANIFEST and CURRENT, durably
+  if (!s.ok()) return s;
+  log_number_ = log_number;
+  live_logs_ = {log_number};
+  mem_ = NewMemTable();
+  InstallView();
+  return Status::OK();
 }
 
 Status DBImpl::Recover() {
-  WalRecoveryResult r;
-  auto mem = std::make_shared<MemTable>();
-  Status s = RecoverWal(fs_.get(), dbname_, options_.wal_recovery_mode, mem.get(), &r);
+  Status s = ReadIdentity();
   if (!s.ok()) return s;
-  mem_ = mem;
-  last_sequence_.store(r.last_sequence, std::memory_order_release);
-  uint64_t next = r.max_file_number + 1;
+  std::vector<std::string> children;
+  s = fs_->GetChildren(dbname_, &children);
+  if (!s.ok()) return s;
+  // Open runs alone; mu_ is held for the version set's contract.
+  MutexLock l(&mu_);
+  bool torn_tail = false;
+  s = versions_->Recover(&torn_tail);
+  if (s.IsNotFound() && !fs_->FileExists(CurrentFileName(dbname_)).ok()) {
+    mu_.Unlock();
+    s = FinishCrashedCreation(children);
+    mu_.Lock();
+    return s;
+  }
+  if (!s.ok()) return s;
+  const uint64_t min_log = versions_->log_number();
+  const std::string manifest = ManifestFileName("", versions_->manifest_number()).substr(1);
 
-  // Whenever logs exist, the recovered state is rewritten as a new checkpoint
-  // and the logs are retired. Old logs are never trusted to be durable: a
-  // process killed earlier may have left their tails only in the page cache,
-  // and after a failed fsync Linux marks the unwritten pages clean, so a
-  // second fsync "succeeds" without writing them. Either way a later machine
-  // crash would drop them while newer, synced logs survive: a hole. Nor are
-  // logs with damage kept: a later recovery would stop at the same damage and
-  // ignore every write made after this Open. (Flushing to SSTables will take
-  // this role.) The cost is writing the live data once per Open.
-  const bool have_logs =
-      !r.intact_logs.empty() || !r.damaged_logs.empty() || !r.superseded_logs.empty();
-  if (have_logs || r.checkpoint_damaged) {
-    const uint64_t checkpoint = next++;
-    s = WriteCheckpoint(fs_.get(), dbname_, checkpoint, mem, r.last_sequence);
+  std::vector<uint64_t> logs, obsolete_logs, tables, manifests, temps;
+  for (const auto& name : children) {
+    uint64_t number;
+    FileType type;
+    if (!ParseFileName(name, &number, &type)) continue;
+    versions_->MarkFileNumberUsed(number);
+    switch (type) {
+      case FileType::kLog: (number >= min_log ? logs : obsolete_logs).push_back(number); break;
+      case FileType::kTable: tables.push_back(number); break;
+      case FileType::kManifest: manifests.push_back(number); break;
+      case FileType::kTemp: temps.push_back(number); break;
+      default: break;
+    }
+  }
+  std::sort(logs.begin(), logs.end());
+  // Recovery step 5: a torn last edit was never acted on, and acting on a
+  // flush deletes the WAL named by the old log number, so that WAL must be
+  // here; if it is not, the "torn" edit was durable and is lost to damage.
+  if (torn_tail && min_log != 0 && !std::binary_search(logs.begin(), logs.end(), min_log)) {
+    return Status::Corruption(manifest, "its damaged last edit was acted on: " +
+                                            LogFileName("", min_log).substr(1) + " is missing");
+  }
+
+  auto recovered = std::make_shared<MemTable>();
+  WalRecoveryResult r;
+  s = RecoverWal(fs_.get(), dbname_, options_.wal_recovery_mode, logs,
+                 versions_->last_sequence(), recovered.get(), &r);
+  if (!s.ok()) return s;
+
+  // The replayed writes go to a table, then a new MANIFEST names it and a
+  // new WAL: after that, no file written by an earlier process is needed.
+  VersionEdit edit;
+  if (recovered->num_entries() > 0) {
+    FileMetaData meta;
+    meta.number = versions_->NewFileNumber();
+    auto iter = MemTable::NewIterator(recovered);
+    s = WriteLevel0Table(fs_.get(), dbname_, TableOptions(meta.number), iter.get(), &meta);
     if (!s.ok()) return s;
-    // Every older file is obsolete now. Keep the ones that held damage (or
-    // records that were not applied) for salvage; left-over superseded logs
-    // may be such ones from an interrupted cleanup.
-    for (const auto* list : {&r.damaged_logs, &r.superseded_logs}) {
-      for (uint64_t n : *list) {
-        s = Quarantine(LogFileName(dbname_, n));
-        if (!s.ok()) return s;
-      }
-    }
-    for (uint64_t n : r.intact_logs) {
-      s = fs_->RemoveFile(LogFileName(dbname_, n));
-      if (!s.ok()) return s;
-    }
-    if (r.checkpoint_number != 0) {
-      const std::string old = CheckpointFileName(dbname_, r.checkpoint_number);
-      s = r.checkpoint_damaged ? Quarantine(old) : fs_->RemoveFile(old);
-      if (!s.ok()) return s;
-    }
-    s = fs_->SyncDir(dbname_);
+    edit.AddFile(0, meta);
+    stat_flushes_.fetch_add(1, std::memory_order_relaxed);
+    stat_flush_bytes_.fetch_add(meta.file_size, std::memory_order_relaxed);
+  }
+  const uint64_t log_number = versions_->NewFileNumber();
+  s = CreateLog(log_number, &log_);
+  if (!s.ok()) return s;
+  edit.SetLogNumber(log_number);
+  versions_->set_last_sequence(std::max(versions_->last_sequence(), r.last_sequence));
+  s = versions_->LogAndApply(&edit);
+  if (!s.ok()) return s;
+
+  // The switch is durable: everything older is obsolete. Damaged logs (and
+  // logs a point-in-time stop left unapplied) are kept in lost/; tables no
+  // version names are orphans of a flush whose edit never became durable, or
+  // -- after a torn last edit -- possibly named by it, so they are kept too.
+  std::set<uint64_t> live;
+  for (int level = 0; level < kNumLevels; level++) {
+    for (const auto& f : versions_->current()->files(level)) live.insert(f->number);
+  }
+  for (uint64_t n : r.damaged_logs) {
+    s = Quarantine(LogFileName(dbname_, n));
     if (!s.ok()) return s;
   }
-  {
-    MutexLock l(&mu_);
-    recovery_damage_ = r.damage;
+  std::vector<std::string> remove;
+  for (uint64_t n : r.intact_logs) remove.push_back(LogFileName(dbname_, n));
+  for (uint64_t n : obsolete_logs) remove.push_back(LogFileName(dbname_, n));
+  for (uint64_t n : tables) {
+    if (live.count(n) != 0) continue;
+    if (torn_tail) {
+      s = Quarantine(TableFileName(dbname_, n));
+      if (!s.ok()) return s;
+    } else {
+      remove.push_back(TableFileName(dbname_, n));
+    }
   }
-  return NewLog(next);
+  for (uint64_t n : manifests) {
+    if (n != versions_->manifest_number()) remove.push_back(ManifestFileName(dbname_, n));
+  }
+  for (uint64_t n : temps) remove.push_back(TempFileName(dbname_, n));
+  for (const auto& path : remove) {
+    s = fs_->RemoveFile(path);
+    if (!s.ok() && !s.IsNotFound()) return s;
+  }
+
+  log_number_ = log_number;
+  live_logs_ = {log_number};
+  mem_ = NewMemTable();
+  last_sequence_.store(versions_->last_sequence(), std::memory_order_release);
+  recovery_damage_ = r.damage;
+  InstallView();
+  return Status::OK();
 }
 
 Status DBImpl::Quarantine(const std::string& path) {
@@ -178,17 +335,20 @@ Status DBImpl::Quarantine(const std::string& path) {
   return s;
 }
 
-Status DBImpl::NewLog(uint64_t number) {
+Status DBImpl::CreateLog(uint64_t number, std::unique_ptr<wal::Writer>* writer) {
+  const std::string path = LogFileName(dbname_, number);
   std::unique_ptr<WritableFile> file;
-  Status s = fs_->NewWritableFile(LogFileName(dbname_, number), &file);
+  Status s = fs_->NewWritableFile(path, &file);
   if (!s.ok()) return s;
   // The log's directory entry must be durable before a synced write in it is
   // acknowledged, or a crash could lose the whole file.
   s = fs_->SyncDir(dbname_);
-  if (!s.ok()) return s;
-  log_ = std::make_unique<wal::Writer>(std::move(file), number);
-  MutexLock l(&mu_);
-  live_logs_.push_back(number);
+  if (!s.ok()) {
+    file.reset();
+    fs_->RemoveFile(path).PermitUncheckedError();  // never named, never written
+    return s;
+  }
+  *writer = std::make_unique<wal::Writer>(std::move(file), number);
   return Status::OK();
 }
 

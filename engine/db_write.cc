@@ -1,6 +1,10 @@
-// The write path: group commit (see the threading notes in db_impl.h).
-#include "engine/write_batch_internal.h"
+// The write path: group commit, memtable switches, DB::Flush and Close (see
+// the threading notes in db_impl.h).
+#include <chrono>
+
 #include "engine/db_impl.h"
+#include "engine/version_set.h"
+#include "engine/write_batch_internal.h"
 #include "memtable/memtable.h"
 #include "wal/log_writer.h"
 
@@ -8,7 +12,7 @@ namespace synapsed {
 
 struct DBImpl::Writer {
   explicit Writer(Mutex* mu) : cv(mu) {}
-  WriteBatch* batch = nullptr;  // nullptr: Close's barrier
+  WriteBatch* batch = nullptr;  // nullptr: Close or Flush, which end a group
   bool sync = false;
   bool done = false;
   Status status;
@@ -42,7 +46,7 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
 
   // This writer leads a group.
   Writer* last_writer = &w;
-  Status s = bg_error_;
+  Status s = MakeRoomForWrite(/*force=*/false);
   if (s.ok()) {
     bool sync = false;
     WriteBatch* group = BuildBatchGroup(&last_writer, &sync);
@@ -75,18 +79,69 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
     if (group == &group_batch_) group_batch_.Clear();
   }
 
+  FinishWriters(&w, last_writer, s);
+  return s;
+}
+
+void DBImpl::FinishWriters(Writer* self, Writer* last, const Status& s) {
   while (true) {
     Writer* ready = writers_.front();
     writers_.pop_front();
-    if (ready != &w) {
+    if (ready != self) {
       ready->status = s;
       ready->done = true;
       ready->cv.Signal();
     }
-    if (ready == last_writer) break;
+    if (ready == last) break;
   }
   if (!writers_.empty()) writers_.front()->cv.Signal();
-  return s;
+}
+
+Status DBImpl::MakeRoomForWrite(bool force) {
+  while (true) {
+    if (!bg_error_.ok()) return bg_error_;
+    // Only a memtable holding something is frozen (an empty one's arena may
+    // already exceed a tiny write_buffer_size), and at most one per call.
+    const bool full = mem_->ApproximateMemoryUsage() >= options_.write_buffer_size;
+    if (mem_->num_entries() == 0 || !(force || full)) return Status::OK();
+    if (imm_.size() + 1 >= static_cast<size_t>(options_.max_write_buffer_number)) {
+      // Every memtable allowed exists: wait for the flush of the oldest
+      // rather than grow memory. Later writers queue behind this one.
+      const auto start = std::chrono::steady_clock::now();
+      stat_stalls_.fetch_add(1, std::memory_order_relaxed);
+      bg_done_cv_.Wait();
+      stat_stall_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::steady_clock::now() - start)
+                                       .count(),
+                                   std::memory_order_relaxed);
+      continue;
+    }
+    // Freeze the memtable and start a new WAL for the next one. The old WAL
+    // is synced first: a later synced write in the new WAL must not survive
+    // a machine crash that loses earlier writes of the old one (a hole).
+    const uint64_t number = versions_->NewFileNumber();
+    std::unique_ptr<wal::Writer> log;
+    mu_.Unlock();  // the writer queue keeps log_ and mem_ ours
+    Status s = log_->Sync();
+    if (s.ok()) s = log_->Close();
+    if (s.ok()) s = CreateLog(number, &log);
+    mu_.Lock();
+    if (!s.ok()) {
+      // A failed sync of the old WAL is never retried and trusted. Failing to
+      // create the new one leaves the old one closed, so writes stop too.
+      bg_error_ = s;
+      return s;
+    }
+    imm_.push_back(Frozen{mem_, log_number_, last_sequence_.load(std::memory_order_relaxed)});
+    frozen_count_++;
+    mem_ = NewMemTable();
+    log_ = std::move(log);
+    log_number_ = number;
+    live_logs_.push_back(number);
+    InstallView();
+    bg_work_cv_.Signal();
+    return Status::OK();
+  }
 }
 
 WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer, bool* sync) {
@@ -119,24 +174,54 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer, bool* sync) {
   return result;
 }
 
+Status DBImpl::Flush() {
+  Writer w(&mu_);
+  MutexLock l(&mu_);
+  if (closed_flag_) return Status::Aborted("database is closed");
+  writers_.push_back(&w);
+  while (&w != writers_.front()) w.cv.Wait();
+  // At the front, like a leader: mem_ and log_ are ours.
+  Status s = MakeRoomForWrite(/*force=*/true);
+  const uint64_t target = frozen_count_;
+  FinishWriters(&w, &w, s);
+  while (s.ok() && flushed_count_ < target) {
+    if (!bg_error_.ok()) return bg_error_;
+    if (shutting_down_) return Status::Aborted("database closed during Flush");
+    bg_done_cv_.Wait();
+  }
+  return s;
+}
+
 Status DBImpl::Close() {
   Writer barrier(&mu_);
-  MutexLock l(&mu_);
-  if (closed_flag_) return Status::OK();
-  closed_flag_ = true;  // writers arriving from now on are refused
-  closed_.store(true, std::memory_order_release);
-  writers_.push_back(&barrier);
-  while (&barrier != writers_.front()) barrier.cv.Wait();
+  Status s;
+  {
+    MutexLock l(&mu_);
+    if (closed_flag_) return Status::OK();
+    closed_flag_ = true;  // writers arriving from now on are refused
+    closed_.store(true, std::memory_order_release);
+    writers_.push_back(&barrier);
+    while (&barrier != writers_.front()) barrier.cv.Wait();
 
-  // Every earlier writer is done and no later one can lead: log_ is ours.
-  // After a write error the log is not trusted; that error is the result.
-  Status s = bg_error_;
-  if (log_ != nullptr && s.ok()) {
-    s = log_->Sync();
-    Status c = log_->Close();
-    if (s.ok()) s = c;
+    // Every earlier writer is done and no later one can lead: log_ is ours.
+    // After a write error the log is not trusted; that error is the result.
+    s = bg_error_;
+    if (log_ != nullptr && s.ok()) {
+      s = log_->Sync();
+      Status c = log_->Close();
+      if (s.ok()) s = c;
+    }
+    log_.reset();
+    // The background thread finishes the flush it is in (its table and edit
+    // stay valid) and starts no other; frozen memtables not yet flushed are
+    // in their WALs, replayed at the next Open.
+    shutting_down_ = true;
+    bg_work_cv_.SignalAll();
+    bg_done_cv_.SignalAll();
   }
-  log_.reset();
+  if (bg_thread_.joinable()) bg_thread_.join();
+  MutexLock l(&mu_);
+  if (s.ok()) s = bg_error_;
   lock_.reset();
   writers_.pop_front();
   return s;

@@ -18,9 +18,6 @@ std::string IdentityFileName(const std::string& dbname) { return dbname + "/IDEN
 std::string LogFileName(const std::string& dbname, uint64_t number) {
   return NumberedName(dbname, number, "log");
 }
-std::string CheckpointFileName(const std::string& dbname, uint64_t number) {
-  return NumberedName(dbname, number, "ckpt");
-}
 std::string TempFileName(const std::string& dbname, uint64_t number) {
   return NumberedName(dbname, number, "dbtmp");
 }
@@ -69,8 +66,6 @@ bool ParseFileName(std::string_view name, uint64_t* number, FileType* type) {
   std::string_view suffix = name.substr(dot + 1);
   if (suffix == "log") {
     *type = FileType::kLog;
-  } else if (suffix == "ckpt") {
-    *type = FileType::kCheckpoint;
   } else if (suffix == "dbtmp") {
     *type = FileType::kTemp;
   } else if (suffix == "sst") {

@@ -4,8 +4,6 @@
 //   IDENTITY          a unique id, written once at creation; its presence means
 //                     "a database lives here"
 //   NNNNNN.log        write-ahead log number NNNNNN (write batches)
-//   NNNNNN.ckpt       checkpoint log: the live data as of its creation, in WAL
-//                     format; logs numbered below it are obsolete
 //   NNNNNN.sst        a table (docs/format/sstable.md)
 //   MANIFEST-NNNNNN   the log of version edits (docs/format/manifest.md)
 //   CURRENT           names the live MANIFEST ("MANIFEST-NNNNNN\n")
@@ -23,12 +21,11 @@
 
 namespace synapsed {
 
-enum class FileType { kLock, kIdentity, kLog, kCheckpoint, kTemp, kTable, kManifest, kCurrent };
+enum class FileType { kLock, kIdentity, kLog, kTemp, kTable, kManifest, kCurrent };
 
 std::string LockFileName(const std::string& dbname);
 std::string IdentityFileName(const std::string& dbname);
 std::string LogFileName(const std::string& dbname, uint64_t number);
-std::string CheckpointFileName(const std::string& dbname, uint64_t number);
 std::string TempFileName(const std::string& dbname, uint64_t number);
 std::string TableFileName(const std::string& dbname, uint64_t number);
 std::string ManifestFileName(const std::string& dbname, uint64_t number);

@@ -8,12 +8,13 @@ TEST(FileNameTest, RoundTrip) {
   uint64_t number;
   FileType type;
   EXPECT_EQ("/db/000007.log", LogFileName("/db", 7));
-  EXPECT_EQ("/db/12345678.ckpt", CheckpointFileName("/db", 12345678));
+  EXPECT_EQ("/db/12345678.sst", TableFileName("/db", 12345678));
   ASSERT_TRUE(ParseFileName("000007.log", &number, &type));
   EXPECT_EQ(7u, number);
   EXPECT_EQ(FileType::kLog, type);
-  ASSERT_TRUE(ParseFileName("12345678.ckpt", &number, &type));
-  EXPECT_EQ(FileType::kCheckpoint, type);
+  EXPECT_FALSE(ParseFileName("12345678.ckpt", &number, &type));  // retired
+  ASSERT_TRUE(ParseFileName("12345678.sst", &number, &type));
+  EXPECT_EQ(FileType::kTable, type);
   EXPECT_EQ(12345678u, number);
   ASSERT_TRUE(ParseFileName("000009.dbtmp", &number, &type));
   EXPECT_EQ(FileType::kTemp, type);

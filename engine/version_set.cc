@@ -321,7 +321,6 @@ Status VersionSet::StartNewManifest() {
 
 Status VersionSet::LogAndApply(VersionEdit* edit) {
   if (!manifest_error_.ok()) return manifest_error_;
-  if (manifest_ == nullptr) return Status::InvalidArgument("LogAndApply", "no MANIFEST is open");
   if (edit->has_log_number() && edit->log_number() < log_number_) {
     return Status::InvalidArgument("LogAndApply", "log number goes backwards");
   }
@@ -345,8 +344,9 @@ Status VersionSet::LogAndApply(VersionEdit* edit) {
   if (!s.ok()) return s;
   std::shared_ptr<const Version> next = builder.Finish();
 
-  if (manifest_->file_size() >= options_.max_manifest_bytes) {
-    // Roll over: the new MANIFEST's snapshot already holds this edit.
+  if (manifest_ == nullptr || manifest_->file_size() >= options_.max_manifest_bytes) {
+    // Start a MANIFEST (the first after Recover or at creation), or roll
+    // over: the new MANIFEST's snapshot already holds this edit.
     std::shared_ptr<const Version> prev = current_;
     const uint64_t prev_log = log_number_;
     current_ = next;

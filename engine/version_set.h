@@ -93,6 +93,9 @@ class VersionSet {
   // Validates edit against the current version and the counters (refusing
   // what the next Open would refuse), fills in next_file and last_sequence,
   // appends it to the MANIFEST and syncs, then installs the new version.
+  // With no MANIFEST open (at creation, or after Recover) or the current one
+  // past max_manifest_bytes, the edit goes into the snapshot of a new
+  // MANIFEST (StartNewManifest) instead.
   // Nothing is installed if any step fails -- but after an I/O failure the
   // record may be durable anyway, so the edit's outcome is unknown until the
   // next Open: the caller must keep the files the edit adds until then.

@@ -6,13 +6,13 @@
 namespace synapsed {
 
 char* Arena::AllocateFallback(size_t bytes) {
-  if (bytes > kBlockSize / 4) {
+  if (bytes > block_size_ / 4) {
     // A large object gets a block of its own so the current block's tail is
     // not wasted.
     return NewBlock(bytes);
   }
-  ptr_ = NewBlock(kBlockSize);
-  remaining_ = kBlockSize;
+  ptr_ = NewBlock(block_size_);
+  remaining_ = block_size_;
   char* result = ptr_;
   ptr_ += bytes;
   remaining_ -= bytes;

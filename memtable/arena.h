@@ -19,7 +19,9 @@ class Arena {
  public:
   static constexpr size_t kBlockSize = 64 * 1024;
 
-  Arena() = default;
+  // block_size: the unit of allocation from the system. Small blocks suit a
+  // small memtable, whose size limit counts whole blocks.
+  explicit Arena(size_t block_size = kBlockSize) : block_size_(block_size) {}
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
@@ -43,6 +45,7 @@ class Arena {
   char* AllocateFallback(size_t bytes);
   char* NewBlock(size_t block_bytes);
 
+  const size_t block_size_;
   char* ptr_ = nullptr;
   size_t remaining_ = 0;
   std::vector<std::unique_ptr<char[]>> blocks_;

@@ -30,7 +30,8 @@ int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
   return CompareInternalKeys(GetLengthPrefixedSlice(a), GetLengthPrefixedSlice(b));
 }
 
-MemTable::MemTable() : table_(KeyComparator(), &arena_) {}
+MemTable::MemTable(size_t arena_block_size)
+    : arena_(arena_block_size), table_(KeyComparator(), &arena_) {}
 
 void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view key,
                    std::string_view value) {

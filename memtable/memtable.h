@@ -54,7 +54,8 @@ class LookupKey {
 
 class MemTable {
  public:
-  MemTable();
+  // arena_block_size: see Arena; the DB picks it from write_buffer_size.
+  explicit MemTable(size_t arena_block_size = Arena::kBlockSize);
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
 

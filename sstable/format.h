@@ -10,6 +10,8 @@
 #define SYNAPSED_SSTABLE_FORMAT_H_
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -53,12 +55,26 @@ inline uint64_t BlockSeed(uint64_t table_seed, uint64_t offset) { return table_s
 void AppendBlockTrailer(std::string_view payload, BlockCompression type, uint64_t table_seed,
                         uint64_t offset, std::string* dst);
 
+class Block;
+
+// The data blocks one multi-key read (MultiGet) has already fetched, so each
+// block is read at most once per call, with or without a block cache and
+// whatever fill_cache says. Keyed by (table file name, block offset): names
+// are never reused, unlike reader addresses. One thread at a time; lives for
+// one call, so it holds at most the blocks that call touches.
+struct BlockMemo {
+  std::map<std::pair<std::string, uint64_t>, std::shared_ptr<const Block>> blocks;
+};
+
 struct ReadBlockOptions {
   bool verify_checksum = true;
   // With a block cache: whether a data block read on a miss is inserted.
   // Long scans (compaction inputs, full iterations) pass false, so they do
   // not push the hot set out of the cache.
   bool fill_cache = true;
+  // Point lookups only: consulted before the block cache and the file, and
+  // filled with every data block fetched. Null: none.
+  BlockMemo* memo = nullptr;
 };
 
 // Reads the block at handle from file, verifies it and decompresses it into

@@ -67,8 +67,9 @@ struct TableReader::Rep {
     return std::string_view(buf, static_cast<size_t>(p + 8 - buf));
   }
 
-  // The data block named by an index value: from the block cache if it is
-  // there and use_cache, else from the file (then cached, if use_cache,
+  // The data block named by an index value: from options.memo if it holds
+  // it, else from the block cache if it is there and use_cache, else from
+  // the file (then cached, if use_cache,
   // options.fill_cache and the block was verified).
   Status ReadDataBlock(const ReadBlockOptions& options, std::string_view index_value,
                        bool use_cache, std::shared_ptr<const Block>* block) const {
@@ -77,6 +78,22 @@ struct TableReader::Rep {
       return Corrupt("bad block handle in the index");
     }
     if (!BlockFits(handle, data_end)) return Corrupt("index names a block outside the data area");
+    if (options.memo != nullptr) {
+      auto it = options.memo->blocks.find({file_name, handle.offset});
+      if (it != options.memo->blocks.end()) {
+        *block = it->second;
+        return Status::OK();
+      }
+    }
+    Status s = FetchDataBlock(options, handle, use_cache, block);
+    if (s.ok() && options.memo != nullptr) {
+      options.memo->blocks.emplace(std::make_pair(file_name, handle.offset), *block);
+    }
+    return s;
+  }
+
+  Status FetchDataBlock(const ReadBlockOptions& options, const BlockHandle& handle,
+                        bool use_cache, std::shared_ptr<const Block>* block) const {
     Cache* const cache = use_cache ? block_cache : nullptr;
     char key_buf[kMaxBlockCacheKeyBytes];
     std::string_view key;

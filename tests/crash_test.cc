@@ -42,6 +42,7 @@ class CrashTest : public ::testing::Test {
   }
 
   Status Open() { return DB::Open(options_, kDb, &db_); }
+  void CrashAtEveryFileOperation(bool flushes);
 
   // Writes random batches until n are acknowledged or a write fails; returns
   // the first failure.
@@ -72,6 +73,22 @@ class CrashTest : public ::testing::Test {
                     << "(acknowledged " << history_.size() << ", synced "
                     << history_.min_prefix() << ")";
     history_.Truncate(static_cast<size_t>(p));
+    // Open left nothing obsolete behind: one log, one MANIFEST, no temporary
+    // file, and exactly the live tables (orphans went to lost/).
+    int logs = 0, manifests = 0, tables = 0, temps = 0;
+    for (const auto& path : fs_->ListAllFiles()) {
+      if (path.starts_with("/db/lost/")) continue;
+      logs += path.ends_with(".log");
+      manifests += path.starts_with("/db/MANIFEST-");
+      tables += path.ends_with(".sst");
+      temps += path.ends_with(".dbtmp");
+    }
+    std::string live;
+    ASSERT_TRUE(db_->GetProperty("synapsed.num-files-at-level0", &live));
+    EXPECT_EQ(1, logs) << context;
+    EXPECT_EQ(1, manifests) << context;
+    EXPECT_EQ(0, temps) << context;
+    EXPECT_EQ(std::stoi(live), tables) << context;
   }
 
   std::shared_ptr<FaultInjectionFileSystem> fs_;
@@ -133,30 +150,38 @@ TEST_F(CrashTest, DirectoryLeftByAnEarlierOpenIsMadeDurable) {
   EXPECT_EQ("v", v);
 }
 
-// Every Open retires the logs it replayed into a checkpoint: no log whose
-// durability depends on an earlier process is ever kept.
+// Every Open flushes the logs it replayed into a table and retires them: no
+// log whose durability depends on an earlier process is ever kept.
 TEST_F(CrashTest, OpenRetiresReplayedLogs) {
-  ASSERT_TRUE(Open().ok());
+  ASSERT_TRUE(Open().ok());  // creates log 1 and MANIFEST-000002
   ASSERT_TRUE(db_->Put(WriteOptions(), "a", "1").ok());
   db_.reset();
   ASSERT_TRUE(Open().ok());
   std::string wal;
   ASSERT_TRUE(db_->GetProperty("synapsed.wal-files", &wal));
-  EXPECT_EQ("000003.log", wal);  // 1 was replayed into checkpoint 2
+  EXPECT_EQ("000004.log", wal);  // 1 was replayed into table 3
   auto files = fs_->ListAllFiles();
-  EXPECT_EQ((std::vector<std::string>{"/db/000002.ckpt", "/db/000003.log", "/db/IDENTITY",
-                                      "/db/LOCK"}),
+  EXPECT_EQ((std::vector<std::string>{"/db/000003.sst", "/db/000004.log", "/db/CURRENT",
+                                      "/db/IDENTITY", "/db/LOCK", "/db/MANIFEST-000005"}),
             files);
   db_.reset();
-  ASSERT_TRUE(Open().ok());  // a checkpoint and an empty log: nothing to lose
+  ASSERT_TRUE(Open().ok());  // a table and an empty log: nothing to lose
   std::string v;
   ASSERT_TRUE(db_->Get(ReadOptions(), "a", &v).ok());
+  EXPECT_EQ("1", v);
 }
 
 // Crashes at every mutating file operation of a run that creates the
 // database, writes, reopens (replaying logs), survives a torn-tail recovery
-// (which writes a checkpoint) and writes again.
-TEST_F(CrashTest, CrashAtEveryFileOperation) {
+// (whose replay is flushed to a table) and writes again. With tiny
+// memtables the run also switches memtables and WALs, flushes in the
+// background and with DB::Flush, and so writes MANIFEST edits.
+void CrashTest::CrashAtEveryFileOperation(bool flushes) {
+  if (flushes) {
+    options_.write_buffer_size = 1024;
+    options_.max_write_buffer_number = 2;
+    options_.block_size = 256;
+  }
   // The same steps every time; an armed crash makes every step after it fail.
   auto run = [&](FaultInjectionFileSystem* fs) -> uint64_t {
     Random rnd(7);
@@ -165,11 +190,12 @@ TEST_F(CrashTest, CrashAtEveryFileOperation) {
     const uint64_t start = fs->mutating_ops();
     bool ok = Open().ok();
     ok = ok && Workload(&rnd, 30, 3).ok();
+    if (flushes) ok = ok && db_->Flush().ok();
     ok = ok && db_->Close().ok();
     ok = ok && Open().ok();
     ok = ok && Workload(&rnd, 30, 5).ok();
     if (ok) {
-      // A torn tail, so the next open takes the checkpoint path.
+      // A torn tail for the next Open to replay and flush.
       db_.reset();
       fs->SimulateCrash(CrashMode::kKeepRandomUnsynced, 3);
     }
@@ -189,7 +215,7 @@ TEST_F(CrashTest, CrashAtEveryFileOperation) {
   fs_ = std::make_shared<FaultInjectionFileSystem>();
   options_.file_system = fs_;
   const uint64_t total = run(fs_.get());
-  ASSERT_GT(total, 50u);
+  ASSERT_GT(total, flushes ? 150u : 50u);
   for (uint64_t k = 1; k <= total; k++) {
     for (CrashMode mode : {CrashMode::kDropUnsynced, CrashMode::kKeepRandomUnsynced}) {
       fs_ = std::make_shared<FaultInjectionFileSystem>();
@@ -210,6 +236,10 @@ TEST_F(CrashTest, CrashAtEveryFileOperation) {
     }
   }
 }
+
+TEST_F(CrashTest, CrashAtEveryFileOperation) { CrashAtEveryFileOperation(false); }
+
+TEST_F(CrashTest, CrashAtEveryFileOperationWithFlushes) { CrashAtEveryFileOperation(true); }
 
 TEST_F(CrashTest, WriteErrorsStopWritesButNotReads) {
   ASSERT_TRUE(Open().ok());

@@ -1,7 +1,10 @@
 // Randomized differential test: the DB against a std::map model, over many
 // seeds. Puts, deletes, batches, gets, MultiGet, iterators in both directions
-// with bounds, snapshots (held across writes and released), clean reopens and
-// crash-reopens. A failure names its seed and step.
+// with bounds, snapshots (held across writes and released), flushes, clean
+// reopens. One seed in four runs with tiny memtables and blocks (so
+// the data spans many tables, each of many blocks) and a random compression,
+// filter and block cache, the others with the defaults. A failure names its
+// seed and step.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -9,6 +12,7 @@
 #include <optional>
 
 #include "io/fault_injection_fs.h"
+#include "synapsed/cache.h"
 #include "synapsed/db.h"
 #include "testutil/iterator_walk.h"
 #include "testutil/testutil.h"
@@ -26,6 +30,18 @@ class ModelRun {
       : rnd_(seed), seed_(seed), path_(std::move(path)) {
     options_.create_if_missing = true;
     options_.file_system = std::move(fs);
+    if (seed % 4 == 1) {
+      options_.write_buffer_size = 512 + rnd_.Uniform(4096);
+      options_.max_write_buffer_number = 2 + static_cast<int>(rnd_.Uniform(3));
+      options_.block_size = 32 + rnd_.Uniform(512);
+      options_.compression = static_cast<CompressionType>(rnd_.Uniform(3));
+      options_.bloom_bits_per_key = rnd_.OneIn(3) ? 0 : static_cast<int>(1 + rnd_.Uniform(16));
+      switch (rnd_.Uniform(3)) {
+        case 0: options_.no_block_cache = true; break;
+        case 1: options_.block_cache = NewARCCache(1 + rnd_.Uniform(8192), 0); break;
+        default: break;  // the default cache
+      }
+    }
   }
 
   void Run(int steps) {
@@ -46,8 +62,10 @@ class ModelRun {
         CheckIterator();
       } else if (op < 92) {
         TakeOrReleaseSnapshot();
-      } else if (op < 94) {
+      } else if (op < 93) {
         Reopen();
+      } else if (op < 94) {
+        ASSERT_TRUE(db_->Flush().ok()) << Where();
       } else {
         CheckSnapshots();
       }

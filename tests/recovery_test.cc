@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "engine/version_set.h"
 #include "engine/write_batch_internal.h"
 #include "io/fault_injection_fs.h"
 #include "synapsed/db.h"
@@ -26,10 +27,11 @@ std::string Key(int i) {
   return buf;
 }
 
-// Three logs of 40 single-put records each, with continuous sequences, as a
-// process that crashed twice would leave them (Open retires every log into a
-// checkpoint, so the layout is written directly with the WAL writer), and
-// the file size after every record.
+// Three logs of 40 single-put records each, with continuous sequences, and
+// a MANIFEST naming the first log and no tables, as a process that froze two
+// memtables and crashed before flushing them would leave them (Open retires
+// every log it replays, so the layout is written directly with the WAL
+// writer and the version set), and the file size after every record.
 struct Fixture {
   Files files;
   std::vector<std::string> log_names;                 // "/db/000001.log", ...
@@ -65,6 +67,11 @@ struct Fixture {
       }
       EXPECT_TRUE(writer.Close().ok());
     }
+    VersionSet versions(fs, kDb);
+    versions.MarkFileNumberUsed(3);
+    VersionEdit edit;
+    edit.SetLogNumber(1);
+    EXPECT_TRUE(versions.LogAndApply(&edit).ok());  // MANIFEST-000004, CURRENT
     for (const auto& path : fs->ListAllFiles()) {
       EXPECT_TRUE(fs->ReadFileToString(path, &files[path]).ok());
     }
@@ -255,42 +262,60 @@ TEST(RecoveryTest, MissingFirstLogIsASequenceGap) {
   EXPECT_EQ(80u, skip.contents.size());
 }
 
-// Regression (review): a checkpoint is ordered by key, so a prefix of it is
-// not a point in time. Damage in one fails Open except in salvage mode,
-// which keeps the damaged checkpoint in lost/.
-TEST(RecoveryTest, DamagedCheckpointFailsOpenExceptInSalvageMode) {
+// The MANIFEST is synced before any edit is acted on, so damage in it is
+// never a point in time: Open fails in every WAL recovery mode, naming the
+// file (docs/format/manifest.md, Recovery step 3).
+TEST(RecoveryTest, DamagedManifestFailsOpenInEveryMode) {
   const Fixture& f = GetFixture();
-  // Turn the fixture into a checkpoint by opening it once.
+  Files files = f.files;
+  const std::string manifest = std::string(kDb) + "/MANIFEST-000004";
+  ASSERT_EQ(1u, files.count(manifest));
+  files[manifest][10] ^= 0x08;  // inside the snapshot record
+  for (auto mode : {WalRecoveryMode::kAbsoluteConsistency,
+                    WalRecoveryMode::kTolerateCorruptedTailRecords,
+                    WalRecoveryMode::kPointInTimeRecovery,
+                    WalRecoveryMode::kSkipAnyCorruptedRecords}) {
+    Outcome o = Recover(files, mode);
+    EXPECT_TRUE(o.status.IsCorruption()) << static_cast<int>(mode) << " " << o.status.ToString();
+    EXPECT_NE(std::string::npos, o.status.ToString().find("MANIFEST-000004"))
+        << o.status.ToString();
+  }
+}
+
+// Open flushes what it replayed to a table and retires the logs: afterwards
+// the database is a MANIFEST, CURRENT, one table and one empty log.
+TEST(RecoveryTest, ReplayedLogsBecomeATableAndAreRemoved) {
+  const Fixture& f = GetFixture();
   auto fs = std::make_shared<FaultInjectionFileSystem>();
   ASSERT_TRUE(fs->CreateDirIfMissing(kDb).ok());
+  ASSERT_TRUE(fs->SyncDir("/").ok());
   for (const auto& [path, data] : f.files) ASSERT_TRUE(fs->WriteFileFromString(path, data, true).ok());
   Options options;
   options.file_system = fs;
-  {
-    std::unique_ptr<DB> db;
-    ASSERT_TRUE(DB::Open(options, kDb, &db).ok());
-  }
-  Files files;
-  std::string checkpoint;
-  for (const auto& path : fs->ListAllFiles()) {
-    ASSERT_TRUE(fs->ReadFileToString(path, &files[path]).ok());
-    if (path.size() > 5 && path.substr(path.size() - 5) == ".ckpt") checkpoint = path;
-  }
-  ASSERT_FALSE(checkpoint.empty());
-  ASSERT_EQ(FirstRecords(120), Recover(files, WalRecoveryMode::kAbsoluteConsistency).contents);
-  files[checkpoint][files[checkpoint].size() / 2] ^= 0x08;
-  for (auto mode : {WalRecoveryMode::kAbsoluteConsistency,
-                    WalRecoveryMode::kTolerateCorruptedTailRecords,
-                    WalRecoveryMode::kPointInTimeRecovery}) {
-    Outcome o = Recover(files, mode);
-    EXPECT_TRUE(o.status.IsCorruption()) << static_cast<int>(mode) << " " << o.status.ToString();
-    EXPECT_NE(std::string::npos, o.status.ToString().find("damaged checkpoint"));
-  }
-  Outcome skip = Recover(files, WalRecoveryMode::kSkipAnyCorruptedRecords);
-  ASSERT_TRUE(skip.status.ok()) << skip.status.ToString();
-  // The checkpoint's batches hold up to 1 MiB each: here one batch, lost whole.
-  EXPECT_LT(skip.contents.size(), 120u);
-  for (const auto& [k, v] : skip.contents) EXPECT_EQ(f.values.at(k), v);
+  std::unique_ptr<DB> db;
+  Status s = DB::Open(options, kDb, &db);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::string value;
+  ASSERT_TRUE(db->GetProperty("synapsed.num-files-at-level0", &value));
+  EXPECT_EQ("1", value);
+  ASSERT_TRUE(db->GetProperty("synapsed.last-sequence", &value));
+  EXPECT_EQ("120", value);
+  ASSERT_TRUE(db->Close().ok());
+  std::vector<std::string> names;
+  for (const auto& path : fs->ListAllFiles()) names.push_back(path.substr(4));
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ((std::vector<std::string>{"000005.sst", "000006.log", "CURRENT", "IDENTITY", "LOCK",
+                                      "MANIFEST-000007"}),
+            names);
+  db.reset();
+  fs->SimulateCrash(FaultInjectionFileSystem::CrashMode::kDropUnsynced, 1);
+  options.wal_recovery_mode = WalRecoveryMode::kAbsoluteConsistency;
+  s = DB::Open(options, kDb, &db);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::map<int, std::string> contents;
+  for (const auto& [k, v] : test::ReadAll(db.get(), &s)) contents[std::stoi(k.substr(1))] = v;
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(FirstRecords(120), contents);
 }
 
 TEST(RecoveryTest, DamagedLogsAreKeptInLostDirectory) {
@@ -310,7 +335,7 @@ TEST(RecoveryTest, DamagedLogsAreKeptInLostDirectory) {
   auto has = [&](const std::string& p) { return std::find(all.begin(), all.end(), p) != all.end(); };
   EXPECT_TRUE(has("/db/lost/000002.log"));
   EXPECT_TRUE(has("/db/lost/000003.log"));  // not applied under point-in-time recovery
-  EXPECT_FALSE(has("/db/000001.log"));      // superseded by the checkpoint, intact: removed
+  EXPECT_FALSE(has("/db/000001.log"));      // replayed intact, now in a table: removed
   ASSERT_TRUE(db->Close().ok());
   ASSERT_TRUE(DestroyDB(kDb, options).ok());
   EXPECT_TRUE(fs->ListAllFiles().empty());

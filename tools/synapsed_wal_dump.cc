@@ -1,6 +1,6 @@
-// synapsed_wal_dump: decode a write-ahead log (NNNNNN.log) or checkpoint
-// (NNNNNN.ckpt): one line per record with its offset, sequence, count and
-// operations, and one line per damaged region.
+// synapsed_wal_dump: decode a write-ahead log (NNNNNN.log): one line per
+// record with its offset, sequence, count and operations, and one line per
+// damaged region.
 //
 //   synapsed_wal_dump --file=<log> [--log_number=N] [--hex] [--print_values=false]
 //
@@ -59,9 +59,9 @@ int Dump() {
   uint64_t number = FLAGS_log_number;
   FileType type;
   if (number == 0 && (!ParseFileName(name, &number, &type) ||
-                      (type != FileType::kLog && type != FileType::kCheckpoint))) {
+                      type != FileType::kLog)) {
     std::fprintf(stderr,
-                 "synapsed_wal_dump: %s: not NNNNNN.log or NNNNNN.ckpt; give --log_number\n",
+                 "synapsed_wal_dump: %s: not NNNNNN.log; give --log_number\n",
                  FLAGS_file.c_str());
     return 1;
   }

@@ -9,8 +9,10 @@
 // that start after it fail with Aborted. Iterators and snapshots must be
 // released before the DB is destroyed.
 //
-// Current limits (docs/design/architecture.md): all data lives in the
-// memtable and the WAL; a data set larger than memory is not supported yet.
+// Writes fill a memtable; a full memtable is flushed in the background to a
+// level-0 table file, and the MANIFEST records which tables make up the
+// database (docs/design/architecture.md). Current limit: no compaction yet,
+// so level 0 grows with every flush.
 #ifndef SYNAPSED_INCLUDE_DB_H_
 #define SYNAPSED_INCLUDE_DB_H_
 
@@ -66,7 +68,20 @@ class DB {
   //   "synapsed.last-sequence"                  sequence of the newest write
   //   "synapsed.num-snapshots"
   //   "synapsed.wal-files"                      live WAL files, oldest first
+  //   "synapsed.num-immutable-mem-table"        frozen memtables awaiting flush
+  //   "synapsed.num-files-at-level<N>"          table files at level N
+  //   "synapsed.total-sst-files-size"           bytes of the live table files
+  //   "synapsed.block-cache-capacity"           bytes (0: no block cache)
+  //   "synapsed.block-cache-usage"              bytes held
+  //   "synapsed.block-cache-entries"
+  //   "synapsed.block-cache-hits", "...-misses", "...-inserts", "...-evictions"
   virtual bool GetProperty(std::string_view name, std::string* value) = 0;
+
+  // Freezes the memtable (if it holds anything) and waits until it, and every
+  // memtable frozen before it, is flushed to a table file and recorded in the
+  // MANIFEST. Afterwards every write acknowledged before the call is in table
+  // files, and the WAL files that held only those writes are deleted.
+  virtual Status Flush() = 0;
 
   // Waits for queued writes, syncs the WAL and releases the database (and its
   // LOCK). Later calls on this object fail with Aborted. Returns the error

@@ -13,8 +13,17 @@
 
 namespace synapsed {
 
+class Cache;
 class FileSystem;
 class Snapshot;
+
+// How table blocks are compressed. A block that compression does not shrink
+// by at least 1/8 is stored uncompressed (docs/format/sstable.md).
+enum class CompressionType : uint8_t {
+  kNone = 0,
+  kLZ4 = 1,   // fast; the default
+  kZstd = 2,  // smaller, slower to write; level from Options::zstd_level
+};
 
 // What Open does when a write-ahead log is damaged (bit rot, a torn write, a
 // zeroed region). Values match RocksDB's WALRecoveryMode. Whatever the mode,
@@ -50,6 +59,36 @@ struct Options {
   // single WAL record. Larger groups mean fewer syncs under concurrency but
   // more latency for the leader. When: many concurrent sync writers.
   size_t max_write_batch_group_size_bytes = 1 << 20;
+
+  // --- Memtables and flushes ---
+  // A memtable is frozen and flushed to a level-0 table once it holds about
+  // this many bytes. Larger: fewer, bigger tables and a longer replay after
+  // a crash; the memory cost is up to max_write_buffer_number times this.
+  size_t write_buffer_size = 64 << 20;
+  // Memtables (the active one plus frozen ones waiting for their flush) that
+  // may exist at once. When that many exist, writes wait for a flush: memory
+  // never grows without bound. At least 2.
+  int max_write_buffer_number = 2;
+
+  // --- Tables ---
+  CompressionType compression = CompressionType::kLZ4;
+  int zstd_level = 3;  // 1..19 (higher: smaller and slower to write)
+  // Target size of a data block before compression. Larger blocks: smaller
+  // index, better compression, more bytes read per point lookup.
+  size_t block_size = 4096;
+  // Bloom filter bits per key in every table; 0: no filter. 10 bits give
+  // about a 1% false-positive rate, so most lookups of absent keys read no
+  // data block.
+  int bloom_bits_per_key = 10;
+  // The cache of table data blocks, shared by every table (and by several
+  // databases, if they are given the same one). Null: the database makes
+  // its own ARC cache of 8 MiB, unless no_block_cache is set.
+  std::shared_ptr<Cache> block_cache;
+  // Read every data block from the file (and the OS page cache).
+  bool no_block_cache = false;
+  // Table files kept open, with their index and filter blocks in memory.
+  // -1: no limit. Small values cost a reopen on every miss.
+  int max_open_files = 1000;
 };
 
 struct ReadOptions {
@@ -59,6 +98,12 @@ struct ReadOptions {
   std::optional<std::string> iterate_lower_bound;
   // Iterators only: keys >= *iterate_upper_bound are invisible (exclusive bound).
   std::optional<std::string> iterate_upper_bound;
+  // Verify the checksum of every table block read from a file (blocks served
+  // from the block cache were verified when they were read).
+  bool verify_checksums = true;
+  // Insert data blocks read from files into the block cache. Set it to false
+  // for a one-time scan that should not displace the hot set.
+  bool fill_cache = true;
 };
 
 struct WriteOptions {

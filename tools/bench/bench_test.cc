@@ -15,19 +15,17 @@ TEST(BenchConfigTest, UnbuiltFeaturesAreRejectedNotIgnored) {
   EXPECT_TRUE(ValidateExplicitFlags({}).ok());
   // Values that ask nothing of a missing feature pass.
   EXPECT_TRUE(ValidateExplicitFlags({{"compression_type", "none"},
-                                     {"bloom_bits", "-1"},
-                                     {"cache_size", "0"},
+                                     {"bloom_bits", "10"},
+                                     {"cache_size", "268435456"},
+                                     {"block_size", "16384"},
+                                     {"write_buffer_size", "1048576"},
                                      {"compaction_style", "0"},
                                      {"disable_wal", "false"},
                                      {"use_direct_reads", "false"},
                                      {"num", "5"}})
                   .ok());
   for (auto [flag, value] : std::vector<std::pair<std::string, std::string>>{
-           {"compression_type", "lz4"},
-           {"cache_size", "268435456"},
-           {"bloom_bits", "10"},
-           {"block_size", "16384"},
-           {"write_buffer_size", "1048576"},
+           {"compression_type", "snappy"},
            {"compaction_style", "1"},
            {"level0_file_num_compaction_trigger", "8"},
            {"disable_wal", "true"},
@@ -43,7 +41,7 @@ TEST(BenchConfigTest, BenchmarkNames) {
   EXPECT_TRUE(ValidateBenchmarks(SplitCommaList(
                   "fillseq,fillrandom,filluniquerandom,overwrite,fillsync,readrandom,readmissing,"
                   "readseq,readreverse,seekrandom,multireadrandom,readwhilewriting,deleterandom,"
-                  "stats"))
+                  "stats,flush,levelstats"))
                   .ok());
   Status s = ValidateBenchmarks({"fillseq", "waitforcompaction"});
   EXPECT_TRUE(s.IsInvalidArgument());

@@ -3,6 +3,7 @@
 #include <gflags/gflags.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 // db_bench's names, meanings and defaults.
@@ -16,8 +17,11 @@ DEFINE_int32(threads, 1, "Number of concurrent threads; each does the full count
 DEFINE_int32(key_size, 16, "Size of each key in bytes.");
 DEFINE_int32(value_size, 100, "Size of each value in bytes.");
 DEFINE_double(compression_ratio, 0.5, "Values compress to this fraction of their size.");
-DEFINE_string(compression_type, "snappy", "Block compression algorithm.");
-DEFINE_int64(cache_size, 8 << 20, "Block cache size in bytes.");
+DEFINE_string(compression_type, "lz4",
+              "Block compression: none, lz4 or zstd (db_bench's default, snappy, is not built).");
+DEFINE_int32(compression_level, -1, "Zstd level; -1 = the library default (3).");
+DEFINE_int64(cache_size, 8 << 20, "Block cache (ARC) size in bytes; <= 0 means no block cache.");
+DEFINE_int32(open_files, 1000, "Table files kept open; -1 = no limit.");
 DEFINE_int32(bloom_bits, -1, "Bloom filter bits per key; <= 0 means no filter.");
 DEFINE_int32(block_size, 4096, "Table block size in bytes.");
 DEFINE_int64(write_buffer_size, 64 << 20, "Memtable size in bytes before a flush.");
@@ -60,24 +64,20 @@ bool IsOneOf(const std::string& v, std::initializer_list<const char*> values) {
   }
   return false;
 }
-bool NonPositive(const std::string& v) { return !v.empty() && (v[0] == '-' || v == "0"); }
 bool FalseValue(const std::string& v) { return IsOneOf(v, {"false", "0", "no", "f", "n"}); }
 
 const Unbuilt kUnbuilt[] = {
-    {"compression_type", "block compression (arrives with SSTables)",
-     [](const std::string& v) { return IsOneOf(v, {"none", "kNoCompression"}); }},
-    {"cache_size", "the block cache (arrives with SSTables)", NonPositive},
-    {"bloom_bits", "bloom filters (arrive with SSTables)", NonPositive},
-    {"block_size", "table blocks (arrive with SSTables)",
-     [](const std::string& v) { return v == "4096"; }},
-    {"write_buffer_size", "memtable flush (arrives with SSTables)", nullptr},
-    {"max_write_buffer_number", "memtable flush (arrives with SSTables)", nullptr},
-    {"max_background_jobs", "background flush and compaction", nullptr},
+    {"compression_type", "snappy, zlib, bzip2 or lz4hc compression (only none, lz4, zstd)",
+     [](const std::string& v) {
+       return IsOneOf(v, {"none", "kNoCompression", "lz4", "kLZ4Compression", "zstd", "kZSTD"});
+     }},
+    {"max_background_jobs", "background compaction (one flush thread is built)",
+     [](const std::string& v) { return v == "1" || v == "2"; }},
     {"compaction_style", "compaction", [](const std::string& v) { return v == "0"; }},
     {"level0_file_num_compaction_trigger", "compaction", nullptr},
     {"target_file_size_base", "compaction", nullptr},
     {"max_bytes_for_level_base", "compaction", nullptr},
-    {"disable_wal", "writes without the WAL (arrive with flush)", FalseValue},
+    {"disable_wal", "writes without the WAL", FalseValue},
     {"use_direct_reads", "direct reads (arrive with the io_uring backend)", FalseValue},
 };
 
@@ -85,7 +85,7 @@ const std::set<std::string>& KnownBenchmarks() {
   static const std::set<std::string> names = {
       "fillseq",   "fillrandom",      "filluniquerandom", "overwrite",         "fillsync",
       "readrandom", "readmissing",    "readseq",          "readreverse",       "seekrandom",
-      "multireadrandom", "readwhilewriting", "deleterandom", "stats"};
+      "multireadrandom", "readwhilewriting", "deleterandom", "stats", "levelstats", "flush"};
   return names;
 }
 
@@ -114,13 +114,12 @@ Status ValidateExplicitFlags(const std::map<std::string, std::string>& flags) {
 }
 
 Status ValidateBenchmarks(const std::vector<std::string>& names) {
-  static const std::set<std::string> needs_tables = {"levelstats", "flush", "compact",
-                                                     "waitforcompaction"};
+  static const std::set<std::string> needs_tables = {"compact", "waitforcompaction"};
   for (const auto& name : names) {
     if (KnownBenchmarks().count(name)) continue;
     if (needs_tables.count(name)) {
       return Status::InvalidArgument("benchmark " + name,
-                                     "needs SSTables and compaction, which synapsed has not yet");
+                                     "needs compaction, which synapsed has not yet");
     }
     return Status::InvalidArgument("unknown benchmark", name);
   }
@@ -168,6 +167,19 @@ Status ConfigFromFlags(BenchConfig* c) {
   c->multiread_batched = FLAGS_multiread_batched;
   c->write_rate_limit_bytes = FLAGS_benchmark_write_rate_limit;
   c->max_write_batch_group_size_bytes = FLAGS_max_write_batch_group_size_bytes;
+  const std::string& ct = FLAGS_compression_type;
+  c->compression = IsOneOf(ct, {"none", "kNoCompression"}) ? CompressionType::kNone
+                   : IsOneOf(ct, {"zstd", "kZSTD"})       ? CompressionType::kZstd
+                                                          : CompressionType::kLZ4;
+  if (FLAGS_compression_level > 0) c->zstd_level = FLAGS_compression_level;
+  c->cache_size = FLAGS_cache_size;
+  c->bloom_bits = std::max(0, FLAGS_bloom_bits);
+  if (FLAGS_block_size <= 0) return Status::InvalidArgument("--block_size must be > 0");
+  c->block_size = FLAGS_block_size;
+  if (FLAGS_write_buffer_size <= 0) return Status::InvalidArgument("--write_buffer_size must be > 0");
+  c->write_buffer_size = FLAGS_write_buffer_size;
+  c->max_write_buffer_number = std::max(2, FLAGS_max_write_buffer_number);
+  c->open_files = FLAGS_open_files;
   return Status::OK();
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "synapsed/options.h"
 #include "synapsed/status.h"
 
 namespace synapsed::bench {
@@ -36,6 +37,14 @@ struct BenchConfig {
   bool multiread_batched = false;
   uint64_t write_rate_limit_bytes = 0;  // benchmark_write_rate_limit; 0 = none
   uint64_t max_write_batch_group_size_bytes = 1 << 20;
+  CompressionType compression = CompressionType::kLZ4;
+  int zstd_level = 3;
+  int64_t cache_size = 8 << 20;  // <= 0: no block cache
+  int bloom_bits = 0;            // db_bench's default: no filter
+  int64_t block_size = 4096;
+  int64_t write_buffer_size = 64 << 20;
+  int max_write_buffer_number = 2;
+  int open_files = 1000;
 
   int64_t reads_or_num() const { return reads < 0 ? num : reads; }
 };

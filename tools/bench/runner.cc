@@ -172,6 +172,19 @@ Status Runner::OpenDb(bool fresh) {
   Options options;
   options.create_if_missing = true;
   options.max_write_batch_group_size_bytes = config_.max_write_batch_group_size_bytes;
+  options.compression = config_.compression;
+  options.zstd_level = config_.zstd_level;
+  if (config_.cache_size > 0) {
+    if (block_cache_ == nullptr) block_cache_ = NewARCCache(static_cast<size_t>(config_.cache_size));
+    options.block_cache = block_cache_;
+  } else {
+    options.no_block_cache = true;
+  }
+  options.bloom_bits_per_key = config_.bloom_bits;
+  options.block_size = static_cast<size_t>(config_.block_size);
+  options.write_buffer_size = static_cast<size_t>(config_.write_buffer_size);
+  options.max_write_buffer_number = config_.max_write_buffer_number;
+  options.max_open_files = config_.open_files;
   if (fresh) {
     Status s = DestroyDB(config_.db, options);
     if (!s.ok()) return s;
@@ -238,10 +251,12 @@ Status Runner::RunOne(const std::string& name) {
     // random order, the defaults above
   } else if (name == "deleterandom") {
     sh.deletes = true;
-  } else if (name == "stats") {
+  } else if (name == "stats" || name == "levelstats") {
     std::string stats;
     if (db_->GetProperty("synapsed.stats", &stats)) std::fprintf(out_, "\n%s\n", stats.c_str());
     return Status::OK();
+  } else if (name == "flush") {
+    return db_->Flush();
   } else {
     sh.ops = static_cast<uint64_t>(config_.reads_or_num());
     if (name == "readrandom") {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "synapsed/cache.h"
 #include "synapsed/db.h"
 #include "tools/bench/config.h"
 #include "tools/bench/report.h"
@@ -47,6 +48,7 @@ class Runner {
   BenchConfig config_;
   std::FILE* const out_;
   std::FILE* const progress_;
+  std::shared_ptr<Cache> block_cache_;  // one cache across reopens, as db_bench
   std::unique_ptr<DB> db_;
   std::vector<Result> results_;
   struct Shared;

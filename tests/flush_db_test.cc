@@ -1,0 +1,381 @@
+// Memtable switches, background flushes and reads across memtables and
+// tables, through the public API: DB::Flush, the bound on frozen memtables,
+// snapshots and iterators that span a flush, I/O errors in a flush or its
+// MANIFEST edit, the block cache's counters, and a table swapped in from
+// another database.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <functional>
+#include <thread>
+
+#include "io/fault_injection_fs.h"
+#include "synapsed/cache.h"
+#include "synapsed/db.h"
+#include "tests/history.h"
+#include "testutil/testutil.h"
+
+namespace synapsed {
+
+namespace {
+
+constexpr char kDb[] = "/db";
+using Kind = FaultInjectionFileSystem::OpKind;
+
+std::string Key(int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "key%06d", i);
+  return buf;
+}
+std::string Value(int i, int version = 0) {
+  return "value" + std::to_string(i) + "." + std::to_string(version) + std::string(i % 50, 'x');
+}
+
+uint64_t Property(DB* db, const std::string& name) {
+  std::string v;
+  EXPECT_TRUE(db->GetProperty(name, &v)) << name;
+  return std::stoull(v);
+}
+
+class FlushDbTest : public ::testing::Test {
+ protected:
+  FlushDbTest() : fs_(std::make_shared<FaultInjectionFileSystem>()) {
+    options_.create_if_missing = true;
+    options_.file_system = fs_;
+    EXPECT_TRUE(fs_->CreateDirIfMissing(kDb).ok());
+    EXPECT_TRUE(fs_->SyncDir("/").ok());
+  }
+  Status Open() {
+    db_.reset();
+    return DB::Open(options_, kDb, &db_);
+  }
+  void ExpectValues(int n, int version) {
+    for (int i = 0; i < n; i++) {
+      std::string v;
+      Status s = db_->Get(ReadOptions(), Key(i), &v);
+      ASSERT_TRUE(s.ok()) << Key(i) << ": " << s.ToString();
+      ASSERT_EQ(Value(i, version), v);
+    }
+  }
+
+  std::shared_ptr<FaultInjectionFileSystem> fs_;
+  Options options_;
+  std::unique_ptr<DB> db_;
+};
+
+TEST_F(FlushDbTest, FlushMovesTheMemtableToATableAndRetiresItsLog) {
+  ASSERT_TRUE(Open().ok());
+  for (int i = 0; i < 200; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i)).ok());
+  ASSERT_TRUE(db_->Delete(WriteOptions(), Key(7)).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  EXPECT_EQ(0u, Property(db_.get(), "synapsed.num-entries-active-mem-table"));
+  EXPECT_EQ(0u, Property(db_.get(), "synapsed.num-immutable-mem-table"));
+  EXPECT_EQ(1u, Property(db_.get(), "synapsed.num-files-at-level0"));
+  EXPECT_GT(Property(db_.get(), "synapsed.total-sst-files-size"), 0u);
+  std::string wal;
+  ASSERT_TRUE(db_->GetProperty("synapsed.wal-files", &wal));
+  EXPECT_EQ(std::string::npos, wal.find(' ')) << wal;  // one live log
+  EXPECT_FALSE(fs_->FileExists("/db/000001.log").ok());
+  std::string v;
+  EXPECT_TRUE(db_->Get(ReadOptions(), Key(7), &v).IsNotFound());  // the tombstone is in the table
+  ASSERT_TRUE(db_->Put(WriteOptions(), Key(7), "again").ok());
+  ASSERT_TRUE(db_->Get(ReadOptions(), Key(7), &v).ok());
+  EXPECT_EQ("again", v);
+  // A flush of an empty memtable is a no-op.
+  ASSERT_TRUE(db_->Flush().ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  EXPECT_EQ(2u, Property(db_.get(), "synapsed.num-files-at-level0"));
+  ASSERT_TRUE(db_->Close().ok());
+  db_.reset();
+  fs_->SimulateCrash(FaultInjectionFileSystem::CrashMode::kDropUnsynced, 1);
+  ASSERT_TRUE(Open().ok());
+  ASSERT_TRUE(db_->Get(ReadOptions(), Key(7), &v).ok());
+  EXPECT_EQ("again", v);
+  ASSERT_TRUE(db_->Get(ReadOptions(), Key(199), &v).ok());
+  EXPECT_EQ(Value(199), v);
+}
+
+// Tiny memtables under two writers and a reader: the data spans many tables,
+// every read sees every acknowledged write, and frozen memtables never
+// exceed max_write_buffer_number - 1 (writers wait instead).
+TEST_F(FlushDbTest, TinyMemtablesUnderConcurrentLoad) {
+  options_.write_buffer_size = 8 << 10;
+  options_.max_write_buffer_number = 3;
+  options_.block_size = 256;
+  options_.compression = CompressionType::kZstd;
+  ASSERT_TRUE(Open().ok());
+  constexpr int kPerWriter = 6000;
+  std::atomic<int> done_writers{0};
+  std::atomic<int> acknowledged[2] = {0, 0};
+  std::atomic<uint64_t> max_frozen{0};
+  std::atomic<bool> failed{false};
+  auto writer = [&](int w) {
+    for (int i = 0; i < kPerWriter; i++) {
+      const int k = 2 * i + w;
+      if (!db_->Put(WriteOptions(), Key(k), Value(k)).ok()) failed = true;
+      acknowledged[w].store(i + 1, std::memory_order_release);
+    }
+    done_writers++;
+  };
+  std::thread w0(writer, 0), w1(writer, 1);
+  uint64_t reads = 0;
+  while (done_writers.load() < 2) {
+    max_frozen = std::max<uint64_t>(max_frozen,
+                                    Property(db_.get(), "synapsed.num-immutable-mem-table"));
+    for (int w = 0; w < 2; w++) {
+      const int n = acknowledged[w].load(std::memory_order_acquire);
+      if (n == 0) continue;
+      const int k = 2 * static_cast<int>(reads % n) + w;
+      std::string v;
+      Status s = db_->Get(ReadOptions(), Key(k), &v);
+      ASSERT_TRUE(s.ok()) << Key(k) << ": " << s.ToString();
+      ASSERT_EQ(Value(k), v);
+      reads++;
+    }
+  }
+  w0.join();
+  w1.join();
+  ASSERT_FALSE(failed);
+  EXPECT_LE(max_frozen.load(), 2u);
+  EXPECT_GT(reads, 0u);
+  ASSERT_TRUE(db_->Flush().ok());
+  EXPECT_GT(Property(db_.get(), "synapsed.num-files-at-level0"), 10u);
+  ExpectValues(2 * kPerWriter, 0);
+  // An iterator over every table, in order, with nothing missing.
+  auto it = db_->NewIterator(ReadOptions());
+  int count = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), count++) {
+    ASSERT_EQ(Key(count), it->key());
+  }
+  ASSERT_TRUE(it->status().ok()) << it->status().ToString();
+  EXPECT_EQ(2 * kPerWriter, count);
+  it.reset();
+  ASSERT_TRUE(Open().ok());
+  ExpectValues(2 * kPerWriter, 0);
+}
+
+// A snapshot and an open iterator keep seeing their point in time while the
+// memtables they read are flushed, and after.
+TEST_F(FlushDbTest, SnapshotsAndIteratorsSpanFlushes) {
+  options_.write_buffer_size = 4 << 10;
+  ASSERT_TRUE(Open().ok());
+  for (int i = 0; i < 500; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i)).ok());
+  const Snapshot* snap = db_->GetSnapshot();
+  auto old_iter = db_->NewIterator(ReadOptions());
+  for (int i = 0; i < 500; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i, 1)).ok());
+  for (int i = 0; i < 500; i += 3) ASSERT_TRUE(db_->Delete(WriteOptions(), Key(i)).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  ReadOptions at_snap;
+  at_snap.snapshot = snap;
+  int n = 0;
+  for (old_iter->SeekToFirst(); old_iter->Valid(); old_iter->Next(), n++) {
+    ASSERT_EQ(Key(n), old_iter->key());
+    ASSERT_EQ(Value(n), old_iter->value());
+  }
+  ASSERT_TRUE(old_iter->status().ok());
+  EXPECT_EQ(500, n);
+  for (int i = 0; i < 500; i++) {
+    std::string v;
+    ASSERT_TRUE(db_->Get(at_snap, Key(i), &v).ok());
+    ASSERT_EQ(Value(i), v);
+    Status s = db_->Get(ReadOptions(), Key(i), &v);
+    if (i % 3 == 0) {
+      ASSERT_TRUE(s.IsNotFound()) << i;
+    } else {
+      ASSERT_TRUE(s.ok());
+      ASSERT_EQ(Value(i, 1), v);
+    }
+  }
+  std::vector<std::string> keys = {Key(0), Key(1), "missing"};
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  std::vector<std::string> values;
+  auto statuses = db_->MultiGet(at_snap, views, &values);
+  EXPECT_TRUE(statuses[0].ok());
+  EXPECT_EQ(Value(0), values[0]);
+  EXPECT_EQ(Value(1), values[1]);
+  EXPECT_TRUE(statuses[2].IsNotFound());
+  old_iter.reset();
+  db_->ReleaseSnapshot(snap);
+}
+
+// A table write that fails stops writes (the memtable is not lost: its WAL
+// stays) while reads go on; after the fault clears, a reopen recovers every
+// acknowledged write.
+TEST_F(FlushDbTest, TableWriteErrorStopsWritesKeepsReadsAndReopenRecovers) {
+  ASSERT_TRUE(Open().ok());
+  for (int i = 0; i < 100; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i)).ok());
+  FaultInjectionFileSystem::FaultSpec fault;
+  fault.op = Kind::kAppend;
+  fault.path_substring = ".sst";
+  fault.error = FaultInjectionFileSystem::Errno::kENOSPC;
+  fault.count = -1;
+  fs_->InjectFault(fault);
+  Status s = db_->Flush();
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_TRUE(db_->Put(WriteOptions(), "later", "x").IsIOError());
+  ExpectValues(100, 0);
+  std::string stats;
+  ASSERT_TRUE(db_->GetProperty("synapsed.stats", &stats));
+  EXPECT_NE(std::string::npos, stats.find("Background error: IO error")) << stats;
+  EXPECT_FALSE(db_->Close().ok());
+  fs_->ClearFaults();
+  ASSERT_TRUE(Open().ok());
+  ExpectValues(100, 0);
+  EXPECT_EQ(1u, Property(db_.get(), "synapsed.num-files-at-level0"));
+  // No partial table was left behind.
+  int tables = 0;
+  for (const auto& path : fs_->ListAllFiles()) tables += path.ends_with(".sst");
+  EXPECT_EQ(1, tables);
+}
+
+// A MANIFEST sync that fails leaves the edit's outcome unknown: the table is
+// kept, writes stop, and the next Open sorts it out with nothing lost.
+TEST_F(FlushDbTest, ManifestSyncErrorLosesNothing) {
+  ASSERT_TRUE(Open().ok());
+  for (int i = 0; i < 100; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i)).ok());
+  FaultInjectionFileSystem::FaultSpec fault;
+  fault.op = Kind::kSync;
+  fault.path_substring = "MANIFEST";
+  fs_->InjectFault(fault);
+  EXPECT_TRUE(db_->Flush().IsIOError());
+  EXPECT_TRUE(db_->Put(WriteOptions(), "later", "x").IsIOError());
+  ExpectValues(100, 0);
+  db_.reset();
+  fs_->ClearFaults();
+  for (auto mode : {FaultInjectionFileSystem::CrashMode::kDropUnsynced,
+                    FaultInjectionFileSystem::CrashMode::kKeepRandomUnsynced}) {
+    fs_->SimulateCrash(mode, 3);
+    ASSERT_TRUE(Open().ok());
+    ExpectValues(100, 0);
+    db_.reset();
+  }
+}
+
+TEST_F(FlushDbTest, BlockCacheCountersThroughGetProperty) {
+  options_.block_size = 512;
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(8u << 20, Property(db_.get(), "synapsed.block-cache-capacity"));
+  for (int i = 0; i < 1000; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i)).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  EXPECT_EQ(0u, Property(db_.get(), "synapsed.block-cache-usage"));
+  ExpectValues(1000, 0);
+  const uint64_t misses = Property(db_.get(), "synapsed.block-cache-misses");
+  const uint64_t inserts = Property(db_.get(), "synapsed.block-cache-inserts");
+  EXPECT_GT(misses, 10u);  // one per block, not per key
+  EXPECT_LT(misses, 1000u);
+  EXPECT_EQ(misses, inserts);
+  EXPECT_GT(Property(db_.get(), "synapsed.block-cache-usage"), 0u);
+  EXPECT_EQ(inserts, Property(db_.get(), "synapsed.block-cache-entries"));
+  ExpectValues(1000, 0);  // every block is cached now
+  EXPECT_EQ(misses, Property(db_.get(), "synapsed.block-cache-misses"));
+  EXPECT_GE(Property(db_.get(), "synapsed.block-cache-hits"), 1000u);
+  // fill_cache = false reads around the cache.
+  ASSERT_TRUE(db_->Close().ok());
+  auto cache = NewARCCache(1 << 20);
+  options_.block_cache = cache;
+  ASSERT_TRUE(Open().ok());
+  ReadOptions no_fill;
+  no_fill.fill_cache = false;
+  std::string v;
+  ASSERT_TRUE(db_->Get(no_fill, Key(5), &v).ok());
+  EXPECT_EQ(0u, cache->GetStats().inserts);
+  ASSERT_TRUE(db_->Get(ReadOptions(), Key(5), &v).ok());
+  EXPECT_EQ(1u, cache->GetStats().inserts);
+  EXPECT_EQ(1u << 20, Property(db_.get(), "synapsed.block-cache-capacity"));
+  ASSERT_TRUE(db_->Close().ok());
+  options_.block_cache = nullptr;
+  options_.no_block_cache = true;
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(0u, Property(db_.get(), "synapsed.block-cache-capacity"));
+  ExpectValues(1000, 0);
+}
+
+// MultiGet reads each data block once per call, even when nothing may be
+// cached (fill_cache = false): the cache sees one lookup per block, not one
+// per key.
+TEST_F(FlushDbTest, MultiGetReadsEachBlockOnce) {
+  auto cache = NewARCCache(1 << 20);
+  options_.block_cache = cache;
+  options_.compression = CompressionType::kNone;
+  ASSERT_TRUE(Open().ok());
+  for (int i = 0; i < 400; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i)).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  std::vector<std::string> keys;
+  for (int i = 0; i < 400; i += 2) keys.push_back(Key(i));
+  keys.push_back("absent");
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  ReadOptions no_fill;
+  no_fill.fill_cache = false;
+  const uint64_t lookups_before = cache->GetStats().hits + cache->GetStats().misses;
+  std::vector<std::string> values;
+  auto statuses = db_->MultiGet(no_fill, views, &values);
+  for (size_t i = 0; i + 1 < keys.size(); i++) {
+    ASSERT_TRUE(statuses[i].ok()) << keys[i];
+    ASSERT_EQ(Value(static_cast<int>(2 * i)), values[i]);
+  }
+  EXPECT_TRUE(statuses.back().IsNotFound());
+  const uint64_t lookups = cache->GetStats().hits + cache->GetStats().misses - lookups_before;
+  const uint64_t table_bytes = Property(db_.get(), "synapsed.total-sst-files-size");
+  EXPECT_GT(lookups, 1u);
+  EXPECT_LE(lookups, table_bytes / 4096 + 2) << "one lookup per block, not per key";
+  EXPECT_EQ(0u, cache->GetStats().inserts);
+}
+
+// A table copied over ours from another database (same number, same size)
+// is refused as Corruption naming the file: never read as our data.
+TEST_F(FlushDbTest, TableFromAnotherDatabaseIsRefused) {
+  options_.compression = CompressionType::kNone;
+  auto write = [&](const std::string& value) {
+    ASSERT_TRUE(Open().ok());
+    for (int i = 0; i < 50; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), value).ok());
+    ASSERT_TRUE(db_->Flush().ok());
+    ASSERT_TRUE(db_->Close().ok());
+    db_.reset();
+  };
+  write("ours");
+  std::string table_path;
+  for (const auto& path : fs_->ListAllFiles()) {
+    if (path.ends_with(".sst")) table_path = path;
+  }
+  ASSERT_FALSE(table_path.empty());
+  std::string ours;
+  ASSERT_TRUE(fs_->ReadFileToString(table_path, &ours).ok());
+  ASSERT_TRUE(DestroyDB(kDb, options_).ok());
+  ASSERT_TRUE(fs_->CreateDirIfMissing(kDb).ok());
+  write("evil");  // same sizes, same numbers, another IDENTITY
+  std::string theirs;
+  ASSERT_TRUE(fs_->ReadFileToString(table_path, &theirs).ok());
+  ASSERT_EQ(ours.size(), theirs.size());
+  ASSERT_NE(ours, theirs);
+  // The first database's table, put in the second one's place.
+  ASSERT_TRUE(fs_->WriteFileFromString(table_path, ours, true).ok());
+  ASSERT_TRUE(Open().ok());
+  std::string v;
+  Status s = db_->Get(ReadOptions(), Key(1), &v);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find(table_path.substr(4))) << s.ToString();
+  auto it = db_->NewIterator(ReadOptions());
+  it->SeekToFirst();
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(it->status().IsCorruption()) << it->status().ToString();
+}
+
+// Options that cannot work are refused at Open.
+TEST_F(FlushDbTest, InvalidOptionsAreRefused) {
+  for (auto change : std::vector<std::function<void(Options*)>>{
+           [](Options* o) { o->write_buffer_size = 0; },
+           [](Options* o) { o->max_write_buffer_number = 1; },
+           [](Options* o) { o->block_size = 0; },
+           [](Options* o) { o->bloom_bits_per_key = -1; },
+           [](Options* o) { o->zstd_level = 0; },
+           [](Options* o) { o->compression = static_cast<CompressionType>(9); }}) {
+    Options o = options_;
+    change(&o);
+    std::unique_ptr<DB> db;
+    EXPECT_TRUE(DB::Open(o, kDb, &db).IsInvalidArgument());
+  }
+}
+
+}  // namespace
+
+}  // namespace synapsed
