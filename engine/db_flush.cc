@@ -21,6 +21,7 @@ void DBImpl::BackgroundThread() {
     // Writers waiting for room, and Flush callers, check their condition.
     bg_done_cv_.SignalAll();
   }
+  bg_exited_ = true;
   bg_done_cv_.SignalAll();
 }
 
@@ -52,7 +53,6 @@ Status DBImpl::FlushOldest() {
   if (!s.ok()) return s;  // the table is kept: the edit may be durable anyway
 
   imm_.pop_front();
-  flushed_count_++;
   InstallView();
   stat_flushes_.fetch_add(1, std::memory_order_relaxed);
   stat_flush_bytes_.fetch_add(meta.file_size, std::memory_order_relaxed);
@@ -75,6 +75,7 @@ Status DBImpl::FlushOldest() {
   mu_.Unlock();
   for (uint64_t n : obsolete) fs_->RemoveFile(LogFileName(dbname_, n)).PermitUncheckedError();
   mu_.Lock();
+  flushed_count_++;  // only now: DB::Flush promises the obsolete WALs are gone
   return Status::OK();
 }
 

@@ -99,8 +99,9 @@ class DBImpl final : public DB {
   Status Recover() EXCLUDES(mu_);
   // Creates WAL `number` and makes its directory entry durable.
   Status CreateLog(uint64_t number, std::unique_ptr<wal::Writer>* writer);
-  // Moves a file that held damaged or unapplied records to lost/.
-  Status Quarantine(const std::string& path);
+  // Moves (or, with copy, copies) a file to lost/ for salvage, durably.
+  Status Quarantine(const std::string& path, bool copy);
+  Status CopyFile(const std::string& from, const std::string& to);
 
   // REQUIRES: the caller is at the front of the writer queue. Freezes mem_
   // when it is full (or, with force, when it holds anything), after waiting
@@ -139,7 +140,9 @@ class DBImpl final : public DB {
   std::deque<Writer*> writers_ GUARDED_BY(mu_);
   Status bg_error_ GUARDED_BY(mu_);
   bool closed_flag_ GUARDED_BY(mu_) = false;
-  bool shutting_down_ GUARDED_BY(mu_) = false;
+  bool shutting_down_ GUARDED_BY(mu_) = false;  // Close asked the flush thread to stop
+  bool bg_exited_ GUARDED_BY(mu_) = false;      // the flush thread has stopped
+  bool close_done_ GUARDED_BY(mu_) = false;
   std::atomic<bool> closed_{false};  // read without mu_ by readers
   std::map<const Snapshot*, std::unique_ptr<SnapshotImpl>> snapshots_ GUARDED_BY(mu_);
   std::vector<uint64_t> live_logs_ GUARDED_BY(mu_);

@@ -246,9 +246,29 @@ Status DBImpl::Recover() {
   // Recovery step 5: a torn last edit was never acted on, and acting on a
   // flush deletes the WAL named by the old log number, so that WAL must be
   // here; if it is not, the "torn" edit was durable and is lost to damage.
-  if (torn_tail && min_log != 0 && !std::binary_search(logs.begin(), logs.end(), min_log)) {
+  if (torn_tail && !std::binary_search(logs.begin(), logs.end(), min_log)) {
     return Status::Corruption(manifest, "its damaged last edit was acted on: " +
                                             LogFileName("", min_log).substr(1) + " is missing");
+  }
+
+  std::set<uint64_t> live;
+  for (int level = 0; level < kNumLevels; level++) {
+    for (const auto& f : versions_->current()->files(level)) live.insert(f->number);
+  }
+  std::vector<uint64_t> orphans;
+  for (uint64_t n : tables) {
+    if (live.count(n) == 0) orphans.push_back(n);
+  }
+  if (torn_tail) {
+    // Tables no version names, when the unreadable last edit may have named
+    // one: kept in lost/. Moved now, before the new MANIFEST: no MANIFEST
+    // names them, so nothing needs them here, and a crash after the switch
+    // could not tell them from ordinary orphans any more.
+    for (uint64_t n : orphans) {
+      s = Quarantine(TableFileName(dbname_, n), /*copy=*/false);
+      if (!s.ok()) return s;
+    }
+    orphans.clear();
   }
 
   auto recovered = std::make_shared<MemTable>();
@@ -256,6 +276,14 @@ Status DBImpl::Recover() {
   s = RecoverWal(fs_.get(), dbname_, options_.wal_recovery_mode, logs,
                  versions_->last_sequence(), recovered.get(), &r);
   if (!s.ok()) return s;
+  // Damaged logs (and logs a point-in-time stop left unapplied) are copied to
+  // lost/ before the switch: until it is durable the originals are still
+  // needed (their intact prefix is replayed again if this Open dies), and
+  // after it the next Open would see them only as obsolete logs.
+  for (uint64_t n : r.damaged_logs) {
+    s = Quarantine(LogFileName(dbname_, n), /*copy=*/true);
+    if (!s.ok()) return s;
+  }
 
   // The replayed writes go to a table, then a new MANIFEST names it and a
   // new WAL: after that, no file written by an earlier process is needed.
@@ -278,38 +306,20 @@ Status DBImpl::Recover() {
   s = versions_->LogAndApply(&edit);
   if (!s.ok()) return s;
 
-  // The switch is durable: everything older is obsolete. Damaged logs (and
-  // logs a point-in-time stop left unapplied) are kept in lost/; tables no
-  // version names are orphans of a flush whose edit never became durable, or
-  // -- after a torn last edit -- possibly named by it, so they are kept too.
-  std::set<uint64_t> live;
-  for (int level = 0; level < kNumLevels; level++) {
-    for (const auto& f : versions_->current()->files(level)) live.insert(f->number);
-  }
-  for (uint64_t n : r.damaged_logs) {
-    s = Quarantine(LogFileName(dbname_, n));
-    if (!s.ok()) return s;
-  }
+  // The switch is durable: everything older is obsolete (manifest.md,
+  // Recovery step 7). Deletions are best effort: a file left behind is
+  // obsolete by the same rules at the next Open, so a failed delete must not
+  // fail this one (or every later one).
   std::vector<std::string> remove;
   for (uint64_t n : r.intact_logs) remove.push_back(LogFileName(dbname_, n));
+  for (uint64_t n : r.damaged_logs) remove.push_back(LogFileName(dbname_, n));  // copied
   for (uint64_t n : obsolete_logs) remove.push_back(LogFileName(dbname_, n));
-  for (uint64_t n : tables) {
-    if (live.count(n) != 0) continue;
-    if (torn_tail) {
-      s = Quarantine(TableFileName(dbname_, n));
-      if (!s.ok()) return s;
-    } else {
-      remove.push_back(TableFileName(dbname_, n));
-    }
-  }
+  for (uint64_t n : orphans) remove.push_back(TableFileName(dbname_, n));
   for (uint64_t n : manifests) {
     if (n != versions_->manifest_number()) remove.push_back(ManifestFileName(dbname_, n));
   }
   for (uint64_t n : temps) remove.push_back(TempFileName(dbname_, n));
-  for (const auto& path : remove) {
-    s = fs_->RemoveFile(path);
-    if (!s.ok() && !s.IsNotFound()) return s;
-  }
+  for (const auto& path : remove) fs_->RemoveFile(path).PermitUncheckedError();
 
   log_number_ = log_number;
   live_logs_ = {log_number};
@@ -320,9 +330,10 @@ Status DBImpl::Recover() {
   return Status::OK();
 }
 
-Status DBImpl::Quarantine(const std::string& path) {
+Status DBImpl::Quarantine(const std::string& path, bool copy) {
   const std::string lost = LostDirName(dbname_);
   Status s = fs_->CreateDirIfMissing(lost);
+  if (s.ok()) s = fs_->SyncDir(dbname_);  // lost/'s own entry
   if (!s.ok()) return s;
   const std::string name = path.substr(path.rfind('/'));
   std::string target = lost + name;
@@ -330,8 +341,27 @@ Status DBImpl::Quarantine(const std::string& path) {
   for (int i = 1; fs_->FileExists(target).ok(); i++) {
     target = lost + name + "." + std::to_string(i);
   }
-  s = fs_->RenameFile(path, target);
+  s = copy ? CopyFile(path, target) : fs_->RenameFile(path, target);
   if (s.ok()) s = fs_->SyncDir(lost);
+  return s;
+}
+
+Status DBImpl::CopyFile(const std::string& from, const std::string& to) {
+  std::unique_ptr<SequentialFile> in;
+  Status s = fs_->NewSequentialFile(from, &in);
+  if (!s.ok()) return s;
+  std::unique_ptr<WritableFile> out;
+  s = fs_->NewWritableFile(to, &out);
+  if (!s.ok()) return s;
+  std::string buf(1 << 20, '\0');
+  while (s.ok()) {
+    std::string_view chunk;
+    s = in->Read(buf.size(), &chunk, buf.data());
+    if (!s.ok() || chunk.empty()) break;
+    s = out->Append(chunk);
+  }
+  if (s.ok()) s = out->Sync();
+  if (s.ok()) s = out->Close();
   return s;
 }
 

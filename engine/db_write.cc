@@ -98,6 +98,7 @@ void DBImpl::FinishWriters(Writer* self, Writer* last, const Status& s) {
 }
 
 Status DBImpl::MakeRoomForWrite(bool force) {
+  bool stalled = false;
   while (true) {
     if (!bg_error_.ok()) return bg_error_;
     // Only a memtable holding something is frozen (an empty one's arena may
@@ -108,7 +109,8 @@ Status DBImpl::MakeRoomForWrite(bool force) {
       // Every memtable allowed exists: wait for the flush of the oldest
       // rather than grow memory. Later writers queue behind this one.
       const auto start = std::chrono::steady_clock::now();
-      stat_stalls_.fetch_add(1, std::memory_order_relaxed);
+      if (!stalled) stat_stalls_.fetch_add(1, std::memory_order_relaxed);
+      stalled = true;
       bg_done_cv_.Wait();
       stat_stall_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
                                        std::chrono::steady_clock::now() - start)
@@ -186,7 +188,8 @@ Status DBImpl::Flush() {
   FinishWriters(&w, &w, s);
   while (s.ok() && flushed_count_ < target) {
     if (!bg_error_.ok()) return bg_error_;
-    if (shutting_down_) return Status::Aborted("database closed during Flush");
+    // Close lets the thread finish the flush it is in; ours may be that one.
+    if (bg_exited_) return Status::Aborted("database closed during Flush");
     bg_done_cv_.Wait();
   }
   return s;
@@ -197,7 +200,12 @@ Status DBImpl::Close() {
   Status s;
   {
     MutexLock l(&mu_);
-    if (closed_flag_) return Status::OK();
+    if (closed_flag_) {
+      // Closing twice returns OK, once the first Close is over (the caller
+      // may destroy the DB next).
+      while (!close_done_) bg_done_cv_.Wait();
+      return Status::OK();
+    }
     closed_flag_ = true;  // writers arriving from now on are refused
     closed_.store(true, std::memory_order_release);
     writers_.push_back(&barrier);
@@ -224,6 +232,8 @@ Status DBImpl::Close() {
   if (s.ok()) s = bg_error_;
   lock_.reset();
   writers_.pop_front();
+  close_done_ = true;
+  bg_done_cv_.SignalAll();
   return s;
 }
 

@@ -1,6 +1,7 @@
 #include "engine/version_set.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cinttypes>
 #include <cstdio>
 
@@ -162,7 +163,7 @@ class DamageCounter final : public wal::Reader::Reporter {
 
 }  // namespace
 
-Status VersionSet::ReplayManifest(uint64_t number, bool* torn_tail) {
+Status VersionSet::ReplayManifest(uint64_t number, bool* torn_tail, const EditVisitor& visit) {
   const std::string path = ManifestFileName(dbname_, number);
   const std::string name = path.substr(path.rfind('/') + 1);
   std::unique_ptr<SequentialFile> file;
@@ -175,6 +176,7 @@ Status VersionSet::ReplayManifest(uint64_t number, bool* torn_tail) {
   log_number_ = 0;
   next_file_number_ = 1;
   last_sequence_ = 0;
+  manifest_number_ = number;
   VersionBuilder builder{Version()};
   bool have_snapshot = false;
   std::string scratch;
@@ -187,7 +189,8 @@ Status VersionSet::ReplayManifest(uint64_t number, bool* torn_tail) {
     if (damage.count > 0) return Status::Corruption(name, damage.first);
     VersionEdit edit;
     s = edit.DecodeFrom(record);
-    if (!s.ok()) return Status::Corruption(where, s.ToString());
+    if (!s.ok()) return Status::Corruption(where, s.message());
+    if (visit) visit(reader.last_record_offset(), edit);
     if (!have_snapshot) {
       if (!edit.has_comparator_name() || !edit.has_log_number() || !edit.has_next_file_number() ||
           !edit.has_last_sequence() || !edit.deleted_files().empty()) {
@@ -206,7 +209,7 @@ Status VersionSet::ReplayManifest(uint64_t number, bool* torn_tail) {
       return Status::Corruption(where, "a counter went backwards");
     }
     s = builder.Apply(edit);
-    if (!s.ok()) return Status::Corruption(where, s.ToString());
+    if (!s.ok()) return Status::Corruption(where, s.message());
     if (edit.has_log_number()) log_number_ = edit.log_number();
     if (edit.has_next_file_number()) next_file_number_ = edit.next_file_number();
     if (edit.has_last_sequence()) last_sequence_ = edit.last_sequence();
@@ -215,10 +218,10 @@ Status VersionSet::ReplayManifest(uint64_t number, bool* torn_tail) {
   if (damage.count > 0) {
     if (!have_snapshot) return Status::Corruption(name, damage.first);
     *torn_tail = true;  // the last edit was never synced, so never acted on
+    torn_tail_damage_ = damage.first;
   }
   if (!have_snapshot) return Status::Corruption(name, "empty MANIFEST");
   current_ = builder.Finish();
-  manifest_number_ = number;
   return Status::OK();
 }
 
@@ -229,6 +232,7 @@ Status VersionSet::CheckRecovered() const {
   }
   for (int level = 0; level < kNumLevels; level++) {
     for (const auto& f : current_->files(level)) {
+      const std::string table = TableFileName("", f->number).substr(1);
       if (f->number >= next_file_number_) {
         return Status::Corruption(
             name, "live file #" + std::to_string(f->number) + " is not below the next file number");
@@ -240,25 +244,31 @@ Status VersionSet::CheckRecovered() const {
       uint64_t size = 0;
       Status s = fs_->GetFileSize(TableFileName(dbname_, f->number), &size);
       if (s.IsNotFound()) {
-        return Status::Corruption(name, "live table #" + std::to_string(f->number) + " is missing");
+        return Status::Corruption(
+            name, "live table " + table + " (level " + std::to_string(level) + ") is missing");
       }
       if (!s.ok()) return s;
       if (size != f->file_size) {
-        return Status::Corruption(name, "table #" + std::to_string(f->number) + " has " +
-                                            std::to_string(size) + " bytes, not " +
-                                            std::to_string(f->file_size));
+        return Status::Corruption(name, "table " + table + " has " + std::to_string(size) +
+                                            " bytes, not " + std::to_string(f->file_size));
       }
     }
   }
   return Status::OK();
 }
 
-Status VersionSet::Recover(bool* torn_tail) {
+Status VersionSet::ReadManifest(bool* torn_tail, const EditVisitor& visit) {
+  assert(manifest_ == nullptr);
   *torn_tail = false;
+  torn_tail_damage_.clear();
   uint64_t number;
   Status s = ReadCurrent(&number);
   if (!s.ok()) return s;
-  s = ReplayManifest(number, torn_tail);
+  return ReplayManifest(number, torn_tail, visit);
+}
+
+Status VersionSet::Recover(bool* torn_tail) {
+  Status s = ReadManifest(torn_tail);
   if (!s.ok()) return s;
   return CheckRecovered();
 }

@@ -8,15 +8,20 @@
 // switches to a new MANIFEST (snapshot, sync, directory sync, CURRENT via
 // a temporary file and rename, directory sync).
 //
+// ReadManifest gives tools (synapsed_ldb) the same replay, with the edits
+// and without the table-file checks, so the recovery rules exist once.
+//
 // Thread safety: VersionSet methods require external serialization (the DB
 // mutex, or one thread at Open); a Version is immutable and may be read from
 // any thread. After a failed MANIFEST append or sync the VersionSet accepts
-// no further edit until a new MANIFEST is started (manifest.md).
+// no further edit until a new MANIFEST is started (manifest.md). After a
+// failed Recover or ReadManifest it holds a partial replay: destroy it.
 #ifndef SYNAPSED_ENGINE_VERSION_SET_H_
 #define SYNAPSED_ENGINE_VERSION_SET_H_
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -80,10 +85,30 @@ class VersionSet {
   VersionSet& operator=(const VersionSet&) = delete;
   ~VersionSet();
 
-  // Reads CURRENT and replays the MANIFEST it names. *torn_tail is set when
-  // a damaged final record was ignored (manifest.md, Recovery step 3).
-  // NotFound if there is no CURRENT.
+  // Called with each record's offset and decoded edit, before the edit is
+  // checked and applied (so a dump shows the record that fails).
+  using EditVisitor = std::function<void(uint64_t record_offset, const VersionEdit& edit)>;
+
+  // Reads CURRENT and replays the MANIFEST it names (manifest.md, Recovery
+  // steps 1-3), from nothing: the current version and counters become the
+  // MANIFEST's. *torn_tail is set when a damaged final record was ignored
+  // (torn_tail_damage() says what it was). NotFound if there is no CURRENT;
+  // other errors name CURRENT or the MANIFEST, and the offset when known.
+  // Does not look at table files, so tools can show any MANIFEST; a DB opens
+  // with Recover. manifest_number() names the MANIFEST from the first visit.
+  // REQUIRES: no MANIFEST open (before StartNewManifest and LogAndApply).
+  Status ReadManifest(bool* torn_tail, const EditVisitor& visit = nullptr);
+
+  // ReadManifest, then the checks of Recovery step 4: the counters are above
+  // every live file's number and sequences, and every live table exists
+  // with its recorded size. Errors name the MANIFEST first, then the table
+  // file, e.g. "MANIFEST-000004: live table 000005.sst (level 0) is missing".
+  // REQUIRES: as ReadManifest.
   Status Recover(bool* torn_tail);
+
+  // What the torn final record ignored by the last replay was, e.g.
+  // "checksum mismatch at offset 96 (40 bytes)"; empty if there was none.
+  const std::string& torn_tail_damage() const { return torn_tail_damage_; }
 
   // Starts a new MANIFEST holding a snapshot of the current version and
   // switches CURRENT to it; the old MANIFEST is deleted once the switch is
@@ -114,7 +139,7 @@ class VersionSet {
 
  private:
   Status ReadCurrent(uint64_t* manifest_number);
-  Status ReplayManifest(uint64_t number, bool* torn_tail);
+  Status ReplayManifest(uint64_t number, bool* torn_tail, const EditVisitor& visit);
   Status CheckRecovered() const;
   // Writes MANIFEST-n with one snapshot record and syncs it.
   Status WriteSnapshot(uint64_t number, std::unique_ptr<wal::Writer>* writer);
@@ -128,6 +153,7 @@ class VersionSet {
   uint64_t log_number_ = 0;
   SequenceNumber last_sequence_ = 0;
   uint64_t manifest_number_ = 0;
+  std::string torn_tail_damage_;
   std::unique_ptr<wal::Writer> manifest_;
   Status manifest_error_;  // sticky: no edits until a new MANIFEST
 };

@@ -17,6 +17,7 @@
 #include "testutil/testutil.h"
 #include "util/internal_key.h"
 #include "util/random.h"
+#include "wal/log_writer.h"
 
 namespace synapsed {
 
@@ -225,14 +226,102 @@ TEST_F(VersionSetTest, MissingOrShortTableIsCorruption) {
   ASSERT_TRUE(vs.LogAndApply(&e).ok());
   ASSERT_TRUE(
       fs_->WriteFileFromString(TableFileName(kDb, f.number), std::string(499, 't'), true).ok());
+  ASSERT_EQ(1u, vs.manifest_number());
+  ASSERT_EQ(2u, f.number);
   Status s;
   Reopen(&s);
-  EXPECT_TRUE(s.IsCorruption());
-  EXPECT_NE(std::string::npos, s.ToString().find("499 bytes")) << s.ToString();
+  // The MANIFEST first, then the table file by name.
+  EXPECT_EQ("Corruption: MANIFEST-000001: table 000002.sst has 499 bytes, not 500", s.ToString());
   ASSERT_TRUE(fs_->RemoveFile(TableFileName(kDb, f.number)).ok());
   Reopen(&s);
-  EXPECT_TRUE(s.IsCorruption());
-  EXPECT_NE(std::string::npos, s.ToString().find("missing")) << s.ToString();
+  EXPECT_EQ("Corruption: MANIFEST-000001: live table 000002.sst (level 0) is missing",
+            s.ToString());
+}
+
+// ReadManifest is Recover's replay without the table checks: every edit is
+// visited (the one that fails too), and a torn tail is described.
+TEST_F(VersionSetTest, ReadManifestVisitsEveryEditAndIgnoresTableFiles) {
+  VersionSet vs(fs_, kDb);
+  ASSERT_TRUE(vs.StartNewManifest().ok());
+  VersionEdit e1;
+  FileMetaData f = MakeTable(&vs, "a", "b");
+  e1.AddFile(0, f);
+  ASSERT_TRUE(vs.LogAndApply(&e1).ok());
+  const std::string manifest = ManifestFileName(kDb, vs.manifest_number());
+  std::string before_second;
+  ASSERT_TRUE(fs_->ReadFileToString(manifest, &before_second).ok());
+  VersionEdit e2;
+  e2.AddFile(1, MakeTable(&vs, "c", "d"));
+  ASSERT_TRUE(vs.LogAndApply(&e2).ok());
+  ASSERT_TRUE(fs_->RemoveFile(TableFileName(kDb, f.number)).ok());
+
+  std::vector<uint64_t> offsets;
+  std::vector<size_t> added;
+  auto visit = [&](uint64_t offset, const VersionEdit& edit) {
+    offsets.push_back(offset);
+    added.push_back(edit.new_files().size());
+  };
+  VersionSet reader(fs_, kDb);
+  bool torn = true;
+  Status s = reader.ReadManifest(&torn, visit);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_FALSE(torn);
+  EXPECT_EQ("", reader.torn_tail_damage());
+  EXPECT_EQ((std::vector<size_t>{0, 1, 1}), added);  // the snapshot, then the two edits
+  ASSERT_EQ(3u, offsets.size());
+  EXPECT_EQ(0u, offsets[0]);
+  EXPECT_EQ(before_second.size(), offsets[2]);
+  EXPECT_EQ(Describe(*vs.current()), Describe(*reader.current()));  // the missing table too
+  EXPECT_EQ(vs.manifest_number(), reader.manifest_number());
+  EXPECT_EQ(vs.next_file_number(), reader.next_file_number());
+  EXPECT_EQ(vs.last_sequence(), reader.last_sequence());
+  Reopen(&s);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();  // Recover checks the tables
+
+  // A torn tail: ignored, and said what it was.
+  std::string full;
+  ASSERT_TRUE(fs_->ReadFileToString(manifest, &full).ok());
+  ASSERT_TRUE(fs_->WriteFileFromString(manifest, full.substr(0, full.size() - 3), true).ok());
+  offsets.clear();
+  added.clear();
+  VersionSet torn_reader(fs_, kDb);
+  s = torn_reader.ReadManifest(&torn, visit);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(torn);
+  EXPECT_NE(std::string::npos, torn_reader.torn_tail_damage().find("at offset"))
+      << torn_reader.torn_tail_damage();
+  EXPECT_EQ(2u, offsets.size());
+  EXPECT_EQ(1, torn_reader.current()->NumFiles(0));
+  EXPECT_EQ(0, torn_reader.current()->NumFiles(1));
+
+  // An intact edit that does not apply is visited, then refused, with the
+  // reason once (not "Corruption: ...: Corruption: ...").
+  VersionEdit snapshot;
+  snapshot.SetComparatorName(kComparatorName);
+  snapshot.SetLogNumber(0);
+  snapshot.SetNextFileNumber(10);
+  snapshot.SetLastSequence(0);
+  VersionEdit ghost;
+  ghost.DeleteFile(1, 999);
+  {
+    std::unique_ptr<WritableFile> file;
+    ASSERT_TRUE(fs_->NewWritableFile(manifest, &file).ok());
+    wal::Writer writer(std::move(file), vs.manifest_number());
+    for (const VersionEdit* edit : {&snapshot, &ghost}) {
+      std::string record;
+      edit->EncodeTo(&record);
+      ASSERT_TRUE(writer.AddRecord(record).ok());
+    }
+    ASSERT_TRUE(writer.Sync().ok());
+  }
+  offsets.clear();
+  added.clear();
+  VersionSet bad_reader(fs_, kDb);
+  s = bad_reader.ReadManifest(&torn, visit);
+  EXPECT_EQ("Corruption: MANIFEST-000001: record at offset " + std::to_string(offsets.back()) +
+                ": version edit: deletes file #999 which is not live at level 1",
+            s.ToString());
+  EXPECT_EQ(2u, offsets.size());
 }
 
 TEST_F(VersionSetTest, ManifestRollsOverPastItsSizeLimit) {

@@ -61,8 +61,10 @@ class Block;
 // block is read at most once per call, with or without a block cache and
 // whatever fill_cache says. Keyed by (table file name, block offset): names
 // are never reused, unlike reader addresses. One thread at a time; lives for
-// one call, so it holds at most the blocks that call touches.
+// one call. It holds at most kMaxBlocks blocks (then starts afresh), so a
+// huge key list does not pin a huge part of the database.
 struct BlockMemo {
+  static constexpr size_t kMaxBlocks = 1024;
   std::map<std::pair<std::string, uint64_t>, std::shared_ptr<const Block>> blocks;
 };
 

@@ -87,6 +87,7 @@ struct TableReader::Rep {
     }
     Status s = FetchDataBlock(options, handle, use_cache, block);
     if (s.ok() && options.memo != nullptr) {
+      if (options.memo->blocks.size() >= BlockMemo::kMaxBlocks) options.memo->blocks.clear();
       options.memo->blocks.emplace(std::make_pair(file_name, handle.offset), *block);
     }
     return s;

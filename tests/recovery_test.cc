@@ -341,4 +341,50 @@ TEST(RecoveryTest, DamagedLogsAreKeptInLostDirectory) {
   EXPECT_TRUE(fs->ListAllFiles().empty());
 }
 
+// Regression (review): damaged logs used to be moved to lost/ only after the
+// new MANIFEST was durable, so a crash (or a failed rename) in between left
+// them looking like obsolete logs, which the next Open deleted; and a failed
+// delete of an obsolete file failed every Open. Now they are copied (synced)
+// before the switch and deletions are best effort.
+TEST(RecoveryTest, DamagedLogsReachLostEvenIfOpenDiesInItsCleanup) {
+  const Fixture& f = GetFixture();
+  auto fs = std::make_shared<FaultInjectionFileSystem>();
+  ASSERT_TRUE(fs->CreateDirIfMissing(kDb).ok());
+  ASSERT_TRUE(fs->SyncDir("/").ok());
+  for (const auto& [path, data] : f.files) ASSERT_TRUE(fs->WriteFileFromString(path, data, true).ok());
+  ASSERT_TRUE(fs->CorruptByte(f.log_names[1], 100, 0x01).ok());
+  FaultInjectionFileSystem::FaultSpec no_deletes;
+  no_deletes.op = FaultInjectionFileSystem::OpKind::kRemove;
+  no_deletes.count = -1;
+  fs->InjectFault(no_deletes);
+  Options options;
+  options.file_system = fs;
+  std::unique_ptr<DB> db;
+  Status s = DB::Open(options, kDb, &db);
+  ASSERT_TRUE(s.ok()) << s.ToString();  // the failed deletes do not fail Open
+  db.reset();
+  fs->ClearFaults();
+  fs->SimulateCrash(FaultInjectionFileSystem::CrashMode::kDropUnsynced, 1);
+  s = DB::Open(options, kDb, &db);  // now the old logs are obsolete: deleted
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto all = fs->ListAllFiles();
+  auto has = [&](const std::string& p) { return std::find(all.begin(), all.end(), p) != all.end(); };
+  EXPECT_FALSE(has("/db/000002.log"));
+  EXPECT_FALSE(has("/db/000003.log"));
+  std::string salvaged;
+  ASSERT_TRUE(fs->ReadFileToString("/db/lost/000002.log", &salvaged).ok());
+  std::string damaged = f.files.at(f.log_names[1]);
+  damaged[100] ^= 0x01;
+  EXPECT_EQ(damaged, salvaged);
+  ASSERT_TRUE(fs->ReadFileToString("/db/lost/000003.log", &salvaged).ok());
+  EXPECT_EQ(f.files.at(f.log_names[2]), salvaged);
+  // And the data is the prefix before the damage.
+  std::map<int, std::string> contents;
+  for (const auto& [k, v] : test::ReadAll(db.get(), &s)) contents[std::stoi(k.substr(1))] = v;
+  ASSERT_TRUE(s.ok());
+  int damaged_record = 0;
+  while (f.record_ends[1][damaged_record] <= 100) damaged_record++;
+  EXPECT_EQ(FirstRecords(f.record_keys[1][damaged_record]), contents);
+}
+
 }  // namespace synapsed

@@ -232,7 +232,7 @@ std::string CheckUsage(const std::vector<std::string>& args, const std::set<std:
 Status RunCommand(const Command& c, const std::vector<std::string>& args, std::ostream& out,
                   std::string* usage) {
   if (c.name == "manifest_dump") {
-    return ldb::DumpManifest(FileSystem::Default().get(), FLAGS_db, FLAGS_hex, out);
+    return ldb::DumpManifest(FileSystem::Default(), FLAGS_db, FLAGS_hex, out);
   }
   if (c.name == "checkconsistency") {
     return ldb::CheckConsistency(FileSystem::Default(), FLAGS_db, out);

@@ -321,7 +321,7 @@ TEST_F(LdbOfflineTest, TruncatedManifest) {
   WriteFile(manifest_, data.substr(0, 30));  // the snapshot cut short
   ExpectBothFail("MANIFEST-000001: truncated at offset 0");
   WriteFile(manifest_, "");
-  ExpectBothFail("MANIFEST-000001: is empty");
+  ExpectBothFail("MANIFEST-000001: empty MANIFEST");
 }
 
 TEST_F(LdbOfflineTest, ATornFinalEditIsIgnoredAsRecoveryIgnoresIt) {
@@ -394,7 +394,7 @@ TEST_F(LdbOfflineTest, BadCurrent) {
     ExpectBothFail("CURRENT");
   }
   WriteFile(CurrentFileName(db_), "MANIFEST-000077\n");
-  ExpectBothFail("MANIFEST-000077: named by CURRENT, is missing");
+  ExpectBothFail("CURRENT names MANIFEST-000077, which is missing");
   ASSERT_TRUE(fs_->RemoveFile(CurrentFileName(db_)).ok());
   ExpectBothFail("CURRENT: No such file");
 }
@@ -408,14 +408,16 @@ TEST_F(LdbOfflineTest, DamagedTable) {
 TEST_F(LdbOfflineTest, MissingTable) {
   ASSERT_TRUE(fs_->RemoveFile(table_[0]).ok());
   EXPECT_TRUE(OneLineFailure(Run("checkconsistency"), 1,
-                             "000003.sst: is missing (live at level 0 in MANIFEST-000001)"));
+                             "MANIFEST-000001: live table 000003.sst (level 0) is missing"));
 }
 
 TEST_F(LdbOfflineTest, TableOfTheWrongSize) {
+  const std::string size = std::to_string(ReadFile(table_[1]).size());
   WriteFile(table_[1], ReadFile(table_[1]) + "x");
-  EXPECT_TRUE(OneLineFailure(Run("checkconsistency"), 1, "000004.sst: has "));
+  EXPECT_TRUE(OneLineFailure(Run("checkconsistency"), 1, "MANIFEST-000001: table 000004.sst has "));
   WriteFile(table_[1], ReadFile(table_[1]).substr(0, 40));
-  EXPECT_TRUE(OneLineFailure(Run("checkconsistency"), 1, "000004.sst: has 40 bytes"));
+  EXPECT_TRUE(OneLineFailure(Run("checkconsistency"), 1,
+                             "MANIFEST-000001: table 000004.sst has 40 bytes, not " + size));
 }
 
 TEST_F(LdbOfflineTest, ForeignFileAsATable) {
