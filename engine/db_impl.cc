@@ -34,6 +34,9 @@ DBImpl::DBImpl(const Options& options, std::string dbname)
       fs_(options.file_system ? options.file_system : FileSystem::Default()),
       dbname_(std::move(dbname)),
       versions_(std::make_unique<VersionSet>(fs_, dbname_)),
+      compaction_options_{options.level0_file_num_compaction_trigger,
+                          options.max_bytes_for_level_base,
+                          options.max_bytes_for_level_multiplier},
       bg_work_cv_(&mu_),
       bg_done_cv_(&mu_) {}
 
@@ -125,10 +128,9 @@ Status DBImpl::GetFromView(const ReadOptions& options, SequenceNumber seq, const
 Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string* value) {
   Status s = CheckOpen();
   if (!s.ok()) return s;
-  // The sequence first, then the view: a view taken later still holds every
-  // write up to the sequence (a switch or flush only moves data within it).
-  const SequenceNumber seq = ReadSequence(options);
+  // The view first, then the sequence (see the threading notes).
   const std::shared_ptr<const ReadView> view = GetView();
+  const SequenceNumber seq = ReadSequence(options);
   return GetFromView(options, seq, *view, key, nullptr, value);
 }
 
@@ -144,8 +146,8 @@ std::vector<Status> DBImpl::MultiGet(const ReadOptions& options,
   }
   // One sequence and one view for every key: a consistent answer even while
   // writes and flushes go on. The memo makes each data block one read.
-  const SequenceNumber seq = ReadSequence(options);
   const std::shared_ptr<const ReadView> view = GetView();
+  const SequenceNumber seq = ReadSequence(options);
   BlockMemo memo;
   for (size_t i = 0; i < keys.size(); i++) {
     result[i] = GetFromView(options, seq, *view, keys[i], &memo, &(*values)[i]);
@@ -178,8 +180,8 @@ class ErrorIterator final : public Iterator {
 std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   Status s = CheckOpen();
   if (!s.ok()) return std::make_unique<ErrorIterator>(s);
-  const SequenceNumber seq = ReadSequence(options);
   std::shared_ptr<const ReadView> view = GetView();
+  const SequenceNumber seq = ReadSequence(options);
   const ReadBlockOptions block_options = BlockOptions(options);
   std::vector<std::unique_ptr<InternalIterator>> children;
   children.push_back(MemTable::NewIterator(view->mem));
@@ -238,6 +240,9 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
     }
     if (level >= kNumLevels) return false;
     *value = std::to_string(view->version->NumFiles(level));
+  } else if (name == "compaction-pending") {
+    MutexLock l(&mu_);
+    *value = NeedsCompaction() || compaction_running_ ? "1" : "0";
   } else if (name == "total-sst-files-size") {
     *value = std::to_string(view->version->TotalFileBytes());
   } else if (name == "block-cache-capacity") {
@@ -278,6 +283,9 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
         "WAL: %" PRIu64 " bytes written, %" PRIu64 " syncs\n"
         "Flushes: %" PRIu64 ", %" PRIu64 " bytes written, %.3f s\n"
         "Write stalls (memtables full): %" PRIu64 ", %.3f s\n"
+        "Write stalls (level 0): %" PRIu64 " slowdowns, %" PRIu64 " stops, %.3f s stopped\n"
+        "Compactions: %" PRIu64 " (%" PRIu64 " trivial moves), %" PRIu64 " bytes read, %" PRIu64
+        " bytes written, %.3f s\n"
         "Block cache: capacity %zu, usage %" PRIu64 ", entries %" PRIu64 ", hits %" PRIu64
         ", misses %" PRIu64 ", inserts %" PRIu64 ", evictions %" PRIu64 "\n",
         last_sequence_.load(std::memory_order_acquire), view->mem->num_entries(),
@@ -290,17 +298,24 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
         stat_flush_micros_.load(std::memory_order_relaxed) / 1e6,
         stat_stalls_.load(std::memory_order_relaxed),
         stat_stall_micros_.load(std::memory_order_relaxed) / 1e6,
+        stat_l0_slowdowns_.load(std::memory_order_relaxed),
+        stat_l0_stops_.load(std::memory_order_relaxed),
+        stat_l0_stop_micros_.load(std::memory_order_relaxed) / 1e6,
+        stat_compactions_.load(std::memory_order_relaxed),
+        stat_trivial_moves_.load(std::memory_order_relaxed),
+        stat_compaction_bytes_read_.load(std::memory_order_relaxed),
+        stat_compaction_bytes_written_.load(std::memory_order_relaxed),
+        stat_compaction_micros_.load(std::memory_order_relaxed) / 1e6,
         block_cache_ ? block_cache_->capacity() : 0, cache.usage_bytes, cache.entries,
         cache.hits, cache.misses, cache.inserts, cache.evictions);
     value->assign(buf);
-    value->append("Level  Files  Size(bytes)\n");
+    value->append("Level  Files  Size(bytes)   Score\n");
     for (int level = 0; level < kNumLevels; level++) {
-      std::snprintf(buf, sizeof(buf), "L%-5d %-6d %" PRIu64 "\n", level,
-                    view->version->NumFiles(level), [&] {
-                      uint64_t bytes = 0;
-                      for (const auto& f : view->version->files(level)) bytes += f->file_size;
-                      return bytes;
-                    }());
+      uint64_t bytes = 0;
+      for (const auto& f : view->version->files(level)) bytes += f->file_size;
+      std::snprintf(buf, sizeof(buf), "L%-5d %-6d %-13" PRIu64 " %.2f\n", level,
+                    view->version->NumFiles(level), bytes,
+                    LevelScore(*view->version, level, compaction_options_));
       value->append(buf);
     }
     MutexLock l(&mu_);

@@ -16,11 +16,14 @@
 //   - One background thread flushes frozen memtables, oldest first: it writes
 //     the table without mu_, then (under mu_) records it in the MANIFEST with
 //     the log number of the oldest WAL still needed, installs the new view,
-//     and deletes the WALs that edit made obsolete.
+//     and deletes the WALs that edit made obsolete. When no memtable waits it
+//     runs the compaction the leveled picker chooses, the same way.
 //   - Readers take the current ReadView (memtable, frozen memtables, version;
-//     ref-counted) under view_mu_ for a moment and read without any lock. A
-//     view holds every write up to the last published sequence; readers load
-//     the sequence first, then the view.
+//     ref-counted) under view_mu_ for a moment, then load the sequence, and
+//     read without any lock. View first: a later sequence may name writes in
+//     a newer memtable, but those are newer than everything in the view, so
+//     the read still sees a prefix of the writes; and the sequence is then
+//     never below what a compaction that built the view assumed readers use.
 //   - After a WAL append or sync, a flush or a MANIFEST write fails, bg_error_
 //     is set and every later write fails with it: a failed fsync is never
 //     retried and trusted. Reads go on.
@@ -36,6 +39,7 @@
 
 #include <thread>
 
+#include "compaction/compaction_picker.h"
 #include "sstable/table_builder.h"
 #include "synapsed/cache.h"
 #include "synapsed/db.h"
@@ -116,6 +120,12 @@ class DBImpl final : public DB {
   void BackgroundThread() EXCLUDES(mu_);
   // Flushes the oldest frozen memtable; releases mu_ while writing the table.
   Status FlushOldest() REQUIRES(mu_);
+  bool NeedsCompaction() const REQUIRES(mu_);
+  // Runs the compaction the picker chooses (if any); releases mu_ while
+  // merging.
+  Status CompactOnce() REQUIRES(mu_);
+  // Deletes table files that no version in use names any more.
+  void DeleteObsoleteTables() REQUIRES(mu_);
   void InstallView() REQUIRES(mu_);
   std::shared_ptr<const ReadView> GetView() const EXCLUDES(view_mu_);
 
@@ -143,12 +153,18 @@ class DBImpl final : public DB {
   bool shutting_down_ GUARDED_BY(mu_) = false;  // Close asked the flush thread to stop
   bool bg_exited_ GUARDED_BY(mu_) = false;      // the flush thread has stopped
   bool close_done_ GUARDED_BY(mu_) = false;
+  bool compaction_running_ GUARDED_BY(mu_) = false;
   std::atomic<bool> closed_{false};  // read without mu_ by readers
   std::map<const Snapshot*, std::unique_ptr<SnapshotImpl>> snapshots_ GUARDED_BY(mu_);
   std::vector<uint64_t> live_logs_ GUARDED_BY(mu_);
   std::vector<std::string> recovery_damage_ GUARDED_BY(mu_);
   std::unique_ptr<VersionSet> versions_ GUARDED_BY(mu_);
   std::deque<Frozen> imm_ GUARDED_BY(mu_);  // oldest first
+  const LeveledCompactionOptions compaction_options_;
+  // Tables a compaction removed from the version, deleted once nothing holds
+  // their metadata (no version in use names them; manifest.md rule 5).
+  std::vector<std::pair<uint64_t, std::weak_ptr<const FileMetaData>>> obsolete_tables_
+      GUARDED_BY(mu_);
   uint64_t frozen_count_ GUARDED_BY(mu_) = 0;   // memtables ever frozen
   uint64_t flushed_count_ GUARDED_BY(mu_) = 0;  // of those, flushed
   CondVar bg_work_cv_;  // the background thread waits here for work
@@ -176,6 +192,14 @@ class DBImpl final : public DB {
   std::atomic<uint64_t> stat_flush_micros_{0};
   std::atomic<uint64_t> stat_stalls_{0};
   std::atomic<uint64_t> stat_stall_micros_{0};
+  std::atomic<uint64_t> stat_l0_slowdowns_{0};
+  std::atomic<uint64_t> stat_l0_stops_{0};
+  std::atomic<uint64_t> stat_l0_stop_micros_{0};
+  std::atomic<uint64_t> stat_compactions_{0};
+  std::atomic<uint64_t> stat_trivial_moves_{0};
+  std::atomic<uint64_t> stat_compaction_bytes_read_{0};
+  std::atomic<uint64_t> stat_compaction_bytes_written_{0};
+  std::atomic<uint64_t> stat_compaction_micros_{0};
 };
 
 }  // namespace synapsed

@@ -74,6 +74,17 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
     return Status::InvalidArgument("max_write_buffer_number must be >= 2");
   }
   if (options.block_size == 0) return Status::InvalidArgument("block_size must be > 0");
+  if (options.level0_file_num_compaction_trigger < 1 ||
+      options.level0_slowdown_writes_trigger < options.level0_file_num_compaction_trigger ||
+      options.level0_stop_writes_trigger < options.level0_slowdown_writes_trigger) {
+    return Status::InvalidArgument(
+        "level-0 triggers must satisfy 1 <= compaction <= slowdown <= stop");
+  }
+  if (options.max_bytes_for_level_base == 0 || options.max_bytes_for_level_multiplier < 1 ||
+      options.target_file_size_base == 0) {
+    return Status::InvalidArgument(
+        "max_bytes_for_level_base and target_file_size_base must be > 0, the multiplier >= 1");
+  }
   if (options.bloom_bits_per_key < 0) {
     return Status::InvalidArgument("bloom_bits_per_key must be >= 0");
   }

@@ -1,6 +1,7 @@
 // The write path: group commit, memtable switches, DB::Flush and Close (see
 // the threading notes in db_impl.h).
 #include <chrono>
+#include <thread>
 
 #include "engine/db_impl.h"
 #include "engine/version_set.h"
@@ -99,8 +100,34 @@ void DBImpl::FinishWriters(Writer* self, Writer* last, const Status& s) {
 
 Status DBImpl::MakeRoomForWrite(bool force) {
   bool stalled = false;
+  bool slowed = false;
+  bool stopped = false;
   while (true) {
     if (!bg_error_.ok()) return bg_error_;
+    const int l0_files = versions_->current()->NumFiles(0);
+    if (l0_files >= options_.level0_stop_writes_trigger) {
+      // Level 0 is too deep for reads to stay fast: wait for compaction.
+      const auto start = std::chrono::steady_clock::now();
+      if (!stopped) stat_l0_stops_.fetch_add(1, std::memory_order_relaxed);
+      stopped = true;
+      bg_work_cv_.Signal();
+      bg_done_cv_.Wait();
+      stat_l0_stop_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
+                                         std::chrono::steady_clock::now() - start)
+                                         .count(),
+                                     std::memory_order_relaxed);
+      continue;
+    }
+    if (l0_files >= options_.level0_slowdown_writes_trigger && !slowed) {
+      // Delay this write once, by 1 ms, rather than stop many writes later;
+      // the compaction thread gets the core meanwhile.
+      slowed = true;
+      stat_l0_slowdowns_.fetch_add(1, std::memory_order_relaxed);
+      mu_.Unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      mu_.Lock();
+      continue;
+    }
     // Only a memtable holding something is frozen (an empty one's arena may
     // already exceed a tiny write_buffer_size), and at most one per call.
     const bool full = mem_->ApproximateMemoryUsage() >= options_.write_buffer_size;

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cinttypes>
 #include <cstdio>
+#include <map>
 
 #include "cache/table_cache.h"
 #include "engine/filename.h"
@@ -52,7 +53,10 @@ Status Version::Get(TableCache* tables, const ReadBlockOptions& options,
 VersionBuilder::VersionBuilder(const Version& base) : v_(base) {}
 
 Status VersionBuilder::Apply(const VersionEdit& edit) {
-  // Deletions first, so a file can move between levels in one edit.
+  // Deletions first, so a file can move between levels in one edit. A moved
+  // file keeps its FileMetaData object: the engine watches that object to
+  // know when no version in use names the file any more.
+  std::map<uint64_t, std::shared_ptr<const FileMetaData>> removed;
   for (const auto& [level, number] : edit.deleted_files()) {
     auto& files = v_.files_[level];
     auto it = std::find_if(files.begin(), files.end(),
@@ -62,6 +66,7 @@ Status VersionBuilder::Apply(const VersionEdit& edit) {
                                                     " which is not live at level " +
                                                     std::to_string(level));
     }
+    removed.emplace(number, *it);
     files.erase(it);
   }
   for (const auto& [level, meta] : edit.new_files()) {
@@ -73,7 +78,10 @@ Status VersionBuilder::Apply(const VersionEdit& edit) {
         }
       }
     }
-    v_.files_[level].push_back(std::make_shared<const FileMetaData>(meta));
+    auto moved = removed.find(meta.number);
+    v_.files_[level].push_back(moved != removed.end() && *moved->second == meta
+                                   ? moved->second
+                                   : std::make_shared<const FileMetaData>(meta));
   }
   auto& l0 = v_.files_[0];
   std::sort(l0.begin(), l0.end(), [](const auto& a, const auto& b) {

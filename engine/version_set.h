@@ -61,7 +61,9 @@ class Version {
 };
 
 // Applies edits to a version, checking the rules of manifest.md ("Applying
-// an edit"). Used by recovery and by LogAndApply.
+// an edit"). Used by recovery and by LogAndApply. A file deleted and added
+// by one edit (a move between levels) keeps its FileMetaData object, so one
+// object stands for one file across versions.
 class VersionBuilder {
  public:
   explicit VersionBuilder(const Version& base);

@@ -77,6 +77,25 @@ class VersionSetTest : public ::testing::Test {
 
 }  // namespace
 
+// Regression (model test, seed 97 of 200): a moved file got a new
+// FileMetaData object, so the engine, watching the newer object to know when
+// no version names the file, deleted it while an iterator on a version from
+// before the move still read it.
+TEST_F(VersionSetTest, AMovedFileKeepsItsMetadataObject) {
+  VersionSet vs(fs_, kDb);
+  ASSERT_TRUE(vs.StartNewManifest().ok());
+  VersionEdit add;
+  add.AddFile(1, MakeTable(&vs, "a", "c"));
+  ASSERT_TRUE(vs.LogAndApply(&add).ok());
+  const std::shared_ptr<const FileMetaData> before = vs.current()->files(1)[0];
+  VersionEdit move;
+  move.DeleteFile(1, before->number);
+  move.AddFile(2, *before);
+  ASSERT_TRUE(vs.LogAndApply(&move).ok());
+  ASSERT_EQ(1, vs.current()->NumFiles(2));
+  EXPECT_EQ(before.get(), vs.current()->files(2)[0].get());
+}
+
 TEST_F(VersionSetTest, EditsSurviveReopen) {
   VersionSet vs(fs_, kDb);
   vs.set_last_sequence(10);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <thread>
 
@@ -95,11 +96,14 @@ TEST_F(FlushDbTest, FlushMovesTheMemtableToATableAndRetiresItsLog) {
   EXPECT_EQ(Value(199), v);
 }
 
-// Tiny memtables under two writers and a reader: the data spans many tables,
-// every read sees every acknowledged write, and frozen memtables never
-// exceed max_write_buffer_number - 1 (writers wait instead).
+// Tiny memtables under two writers and a reader, with flushes and
+// compactions running: the data spans many tables in several levels, every
+// read sees every acknowledged write, and frozen memtables never exceed
+// max_write_buffer_number - 1 (writers wait instead).
 TEST_F(FlushDbTest, TinyMemtablesUnderConcurrentLoad) {
   options_.write_buffer_size = 8 << 10;
+  options_.target_file_size_base = 16 << 10;
+  options_.max_bytes_for_level_base = 64 << 10;
   options_.max_write_buffer_number = 3;
   options_.block_size = 256;
   options_.compression = CompressionType::kZstd;
@@ -139,7 +143,15 @@ TEST_F(FlushDbTest, TinyMemtablesUnderConcurrentLoad) {
   EXPECT_LE(max_frozen.load(), 2u);
   EXPECT_GT(reads, 0u);
   ASSERT_TRUE(db_->Flush().ok());
-  EXPECT_GT(Property(db_.get(), "synapsed.num-files-at-level0"), 10u);
+  // Compactions ran alongside: the data sits in several levels.
+  uint64_t files = 0;
+  for (int level = 0; level < 7; level++) {
+    files += Property(db_.get(), "synapsed.num-files-at-level" + std::to_string(level));
+  }
+  EXPECT_GT(files, 5u);
+  EXPECT_GT(Property(db_.get(), "synapsed.num-files-at-level1") +
+                Property(db_.get(), "synapsed.num-files-at-level2"),
+            0u);
   ExpectValues(2 * kPerWriter, 0);
   // An iterator over every table, in order, with nothing missing.
   auto it = db_->NewIterator(ReadOptions());
@@ -360,6 +372,73 @@ TEST_F(FlushDbTest, TableFromAnotherDatabaseIsRefused) {
   EXPECT_TRUE(it->status().IsCorruption()) << it->status().ToString();
 }
 
+void WaitForCompactions(DB* db) {
+  for (int i = 0; i < 20000 && Property(db, "synapsed.compaction-pending") != 0; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(0u, Property(db, "synapsed.compaction-pending"));
+}
+
+// Leveled compaction keeps level 0 short, drops overwritten versions and
+// tombstones no snapshot needs (the live size shrinks), keeps what a held
+// snapshot sees, and never brings a deleted key back, across reopens.
+TEST_F(FlushDbTest, CompactionReclaimsSpaceAndKeepsWhatSnapshotsSee) {
+  options_.write_buffer_size = 16 << 10;
+  options_.level0_file_num_compaction_trigger = 2;
+  options_.target_file_size_base = 32 << 10;
+  options_.max_bytes_for_level_base = 128 << 10;
+  options_.compression = CompressionType::kNone;
+  ASSERT_TRUE(Open().ok());
+  constexpr int kKeys = 3000;
+  for (int i = 0; i < kKeys; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i)).ok());
+  const Snapshot* snap = db_->GetSnapshot();
+  for (int round = 1; round <= 3; round++) {
+    for (int i = 0; i < kKeys; i++) {
+      ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i, round)).ok());
+    }
+  }
+  for (int i = 0; i < kKeys; i += 2) ASSERT_TRUE(db_->Delete(WriteOptions(), Key(i)).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  WaitForCompactions(db_.get());
+  EXPECT_LT(Property(db_.get(), "synapsed.num-files-at-level0"), 2u);
+  const uint64_t with_snapshot = Property(db_.get(), "synapsed.total-sst-files-size");
+  ReadOptions at_snap;
+  at_snap.snapshot = snap;
+  for (int i = 0; i < kKeys; i++) {
+    std::string v;
+    ASSERT_TRUE(db_->Get(at_snap, Key(i), &v).ok()) << i;
+    ASSERT_EQ(Value(i), v);
+    Status s = db_->Get(ReadOptions(), Key(i), &v);
+    if (i % 2 == 0) {
+      ASSERT_TRUE(s.IsNotFound()) << i;
+    } else {
+      ASSERT_TRUE(s.ok()) << i;
+      ASSERT_EQ(Value(i, 3), v);
+    }
+  }
+  db_->ReleaseSnapshot(snap);
+  // Without the snapshot, rewriting everything drops the old versions and
+  // the tombstones: write once more to make every level compact again.
+  for (int i = 1; i < kKeys; i += 2) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i, 4)).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  WaitForCompactions(db_.get());
+  std::string stats;
+  ASSERT_TRUE(db_->GetProperty("synapsed.stats", &stats));
+  EXPECT_EQ(std::string::npos, stats.find("Compactions: 0 ")) << stats;
+  EXPECT_LT(Property(db_.get(), "synapsed.total-sst-files-size"), with_snapshot) << stats;
+  ASSERT_TRUE(db_->Close().ok());
+  ASSERT_TRUE(Open().ok());
+  int count = 0;
+  auto it = db_->NewIterator(ReadOptions());
+  for (it->SeekToFirst(); it->Valid(); it->Next(), count++) {
+    const int i = std::stoi(std::string(it->key().substr(3)));
+    ASSERT_EQ(1, i % 2) << "deleted key came back: " << it->key();
+    ASSERT_EQ(Value(i, 4), it->value());
+  }
+  ASSERT_TRUE(it->status().ok());
+  EXPECT_EQ(kKeys / 2, count);
+}
+
 // Options that cannot work are refused at Open.
 TEST_F(FlushDbTest, InvalidOptionsAreRefused) {
   for (auto change : std::vector<std::function<void(Options*)>>{
@@ -368,6 +447,8 @@ TEST_F(FlushDbTest, InvalidOptionsAreRefused) {
            [](Options* o) { o->block_size = 0; },
            [](Options* o) { o->bloom_bits_per_key = -1; },
            [](Options* o) { o->zstd_level = 0; },
+           [](Options* o) { o->level0_stop_writes_trigger = 3; },
+           [](Options* o) { o->target_file_size_base = 0; },
            [](Options* o) { o->compression = static_cast<CompressionType>(9); }}) {
     Options o = options_;
     change(&o);

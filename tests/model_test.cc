@@ -1,8 +1,9 @@
 // Randomized differential test: the DB against a std::map model, over many
 // seeds. Puts, deletes, batches, gets, MultiGet, iterators in both directions
 // with bounds, snapshots (held across writes and released), flushes, clean
-// reopens. One seed in four runs with tiny memtables and blocks (so
-// the data spans many tables, each of many blocks) and a random compression,
+// reopens. One seed in four runs with tiny memtables, blocks and level
+// targets (so the data spans many tables and levels, each table of many
+// blocks, and compactions run with snapshots held) and a random compression,
 // filter and block cache, the others with the defaults. A failure names its
 // seed and step.
 #include <gtest/gtest.h>
@@ -36,6 +37,11 @@ class ModelRun {
       options_.block_size = 32 + rnd_.Uniform(512);
       options_.compression = static_cast<CompressionType>(rnd_.Uniform(3));
       options_.bloom_bits_per_key = rnd_.OneIn(3) ? 0 : static_cast<int>(1 + rnd_.Uniform(16));
+      options_.level0_file_num_compaction_trigger = 1 + static_cast<int>(rnd_.Uniform(4));
+      options_.level0_slowdown_writes_trigger = options_.level0_file_num_compaction_trigger + 2;
+      options_.level0_stop_writes_trigger = options_.level0_slowdown_writes_trigger + 4;
+      options_.target_file_size_base = 512 + rnd_.Uniform(4096);
+      options_.max_bytes_for_level_base = 2048 + rnd_.Uniform(16384);
       switch (rnd_.Uniform(3)) {
         case 0: options_.no_block_cache = true; break;
         case 1: options_.block_cache = NewARCCache(1 + rnd_.Uniform(8192), 0); break;

@@ -11,8 +11,8 @@
 //
 // Writes fill a memtable; a full memtable is flushed in the background to a
 // level-0 table file, and the MANIFEST records which tables make up the
-// database (docs/design/architecture.md). Current limit: no compaction yet,
-// so level 0 grows with every flush.
+// database (docs/design/architecture.md); leveled compaction merges tables
+// down the levels in the background.
 #ifndef SYNAPSED_INCLUDE_DB_H_
 #define SYNAPSED_INCLUDE_DB_H_
 
@@ -71,6 +71,7 @@ class DB {
   //   "synapsed.num-immutable-mem-table"        frozen memtables awaiting flush
   //   "synapsed.num-files-at-level<N>"          table files at level N
   //   "synapsed.total-sst-files-size"           bytes of the live table files
+  //   "synapsed.compaction-pending"             1 while a compaction runs or is due
   //   "synapsed.block-cache-capacity"           bytes (0: no block cache)
   //   "synapsed.block-cache-usage"              bytes held
   //   "synapsed.block-cache-entries"

@@ -89,6 +89,20 @@ struct Options {
   // Table files kept open, with their index and filter blocks in memory.
   // -1: no limit. Small values cost a reopen on every miss.
   int max_open_files = 1000;
+
+  // --- Compaction (leveled) ---
+  // Level 0 is compacted into level 1 once it holds this many tables.
+  int level0_file_num_compaction_trigger = 4;
+  // With this many level-0 tables each write is delayed by 1 ms, so
+  // compaction can catch up; with level0_stop_writes_trigger writes wait.
+  int level0_slowdown_writes_trigger = 20;
+  int level0_stop_writes_trigger = 36;
+  // The byte target of level 1; each deeper level's is
+  // max_bytes_for_level_multiplier times the one above.
+  uint64_t max_bytes_for_level_base = 256ull << 20;
+  double max_bytes_for_level_multiplier = 10;
+  // Compaction output files are cut at about this size (between user keys).
+  uint64_t target_file_size_base = 64ull << 20;
 };
 
 struct ReadOptions {

@@ -27,7 +27,6 @@ TEST(BenchConfigTest, UnbuiltFeaturesAreRejectedNotIgnored) {
   for (auto [flag, value] : std::vector<std::pair<std::string, std::string>>{
            {"compression_type", "snappy"},
            {"compaction_style", "1"},
-           {"level0_file_num_compaction_trigger", "8"},
            {"disable_wal", "true"},
            {"use_direct_reads", "true"}}) {
     Status s = ValidateExplicitFlags({{flag, value}});

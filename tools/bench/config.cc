@@ -73,10 +73,8 @@ const Unbuilt kUnbuilt[] = {
      }},
     {"max_background_jobs", "background compaction (one flush thread is built)",
      [](const std::string& v) { return v == "1" || v == "2"; }},
-    {"compaction_style", "compaction", [](const std::string& v) { return v == "0"; }},
-    {"level0_file_num_compaction_trigger", "compaction", nullptr},
-    {"target_file_size_base", "compaction", nullptr},
-    {"max_bytes_for_level_base", "compaction", nullptr},
+    {"compaction_style", "universal compaction (only leveled, 0)",
+     [](const std::string& v) { return v == "0"; }},
     {"disable_wal", "writes without the WAL", FalseValue},
     {"use_direct_reads", "direct reads (arrive with the io_uring backend)", FalseValue},
 };
@@ -180,6 +178,15 @@ Status ConfigFromFlags(BenchConfig* c) {
   c->write_buffer_size = FLAGS_write_buffer_size;
   c->max_write_buffer_number = std::max(2, FLAGS_max_write_buffer_number);
   c->open_files = FLAGS_open_files;
+  if (FLAGS_level0_file_num_compaction_trigger < 1 || FLAGS_target_file_size_base <= 0 ||
+      FLAGS_max_bytes_for_level_base <= 0) {
+    return Status::InvalidArgument(
+        "--level0_file_num_compaction_trigger, --target_file_size_base and "
+        "--max_bytes_for_level_base must be > 0");
+  }
+  c->level0_file_num_compaction_trigger = FLAGS_level0_file_num_compaction_trigger;
+  c->target_file_size_base = static_cast<uint64_t>(FLAGS_target_file_size_base);
+  c->max_bytes_for_level_base = static_cast<uint64_t>(FLAGS_max_bytes_for_level_base);
   return Status::OK();
 }
 

@@ -185,6 +185,13 @@ Status Runner::OpenDb(bool fresh) {
   options.write_buffer_size = static_cast<size_t>(config_.write_buffer_size);
   options.max_write_buffer_number = config_.max_write_buffer_number;
   options.max_open_files = config_.open_files;
+  options.level0_file_num_compaction_trigger = config_.level0_file_num_compaction_trigger;
+  options.level0_slowdown_writes_trigger =
+      std::max(options.level0_slowdown_writes_trigger, options.level0_file_num_compaction_trigger);
+  options.level0_stop_writes_trigger =
+      std::max(options.level0_stop_writes_trigger, options.level0_slowdown_writes_trigger);
+  options.target_file_size_base = config_.target_file_size_base;
+  options.max_bytes_for_level_base = config_.max_bytes_for_level_base;
   if (fresh) {
     Status s = DestroyDB(config_.db, options);
     if (!s.ok()) return s;

@@ -1,0 +1,65 @@
+// CompactionJob: merges a compaction's input tables into new tables at the
+// output level (compaction/compaction_picker.h says which inputs).
+//
+// What is dropped, for each user key (entries arrive newest first):
+//   - a version hidden by a newer one of the same key that every snapshot
+//     sees (the newer one's sequence <= smallest_snapshot): no read can reach
+//     it any more;
+//   - a deletion tombstone every snapshot sees, when no level below the
+//     output level holds the key: it has nothing left to hide.
+// Everything else is copied. Output files are cut once they reach
+// target_file_size, but only between user keys, so no user key spans two
+// files of a level.
+//
+// Durability: every output is synced and then the directory, before the
+// caller may name the outputs in a MANIFEST edit (manifest.md, rule 1). On
+// failure every output written is removed (nothing names them) and the error
+// returned.
+//
+// Thread safety: runs on the background thread without the DB mutex; the
+// version and the inputs are immutable; new_file_number is the caller's
+// (locked) counter.
+#ifndef SYNAPSED_ENGINE_COMPACTION_JOB_H_
+#define SYNAPSED_ENGINE_COMPACTION_JOB_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cache/table_cache.h"
+#include "compaction/compaction_picker.h"
+#include "engine/version_edit.h"
+#include "sstable/table_builder.h"
+#include "synapsed/file_system.h"
+
+namespace synapsed {
+
+struct CompactionJobOptions {
+  FileSystem* fs = nullptr;
+  std::string dbname;
+  TableCache* table_cache = nullptr;
+  // Block size, compression, filter and db id for the outputs; file_number
+  // is set per output.
+  TableBuilderOptions table_options;
+  uint64_t target_file_size = 64ull << 20;
+  SequenceNumber smallest_snapshot = 0;  // the oldest sequence a reader may use
+  std::function<uint64_t()> new_file_number;
+};
+
+struct CompactionJobStats {
+  uint64_t input_entries = 0;
+  uint64_t output_entries = 0;
+  uint64_t dropped_entries = 0;
+  uint64_t bytes_read = 0;     // input table bytes
+  uint64_t bytes_written = 0;  // output table bytes
+};
+
+// Runs the compaction `spec` of `version` and fills *outputs (possibly
+// empty: every entry may be dropped).
+Status RunCompactionJob(const CompactionJobOptions& options, const Version& version,
+                        const CompactionSpec& spec, std::vector<FileMetaData>* outputs,
+                        CompactionJobStats* stats);
+
+}  // namespace synapsed
+
+#endif  // SYNAPSED_ENGINE_COMPACTION_JOB_H_
