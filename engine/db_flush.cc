@@ -21,12 +21,31 @@ void DBImpl::BackgroundThread() {
       // the condition is checked after it (else a signal sent meanwhile
       // would be lost and a stalled writer would wait for ever).
       DeleteObsoleteTables();
-      if (shutting_down_ || (bg_error_.ok() && (!imm_.empty() || NeedsCompaction()))) break;
+      if (shutting_down_ || (manual_ != nullptr && !manual_->done) ||
+          (bg_error_.ok() && (!imm_.empty() || NeedsCompaction()))) {
+        break;
+      }
       bg_work_cv_.Wait();
     }
     if (shutting_down_) break;
-    // Flushes go first: writers may be waiting for room.
-    Status s = !imm_.empty() ? FlushOldest() : CompactOnce();
+    // Flushes go first: writers may be waiting for room. Then a manual
+    // compaction (its caller waits), then what the picker wants.
+    Status s;
+    if (!bg_error_.ok()) {
+      // Only a CompactRange caller is waiting: answer it; nothing runs.
+      manual_->status = bg_error_;
+      manual_->done = true;
+    } else if (!imm_.empty()) {
+      s = FlushOldest();
+    } else if (manual_ != nullptr && !manual_->done) {
+      // The caller waits until done (or this thread exits), so manual_
+      // stays valid while mu_ is released inside.
+      s = ManualCompaction();
+      manual_->status = s;
+      manual_->done = true;
+    } else {
+      s = CompactOnce();
+    }
     if (!s.ok() && bg_error_.ok()) bg_error_ = s;
     DeleteObsoleteTables();
     // Writers waiting for room, and Flush callers, check their condition.
@@ -45,9 +64,56 @@ bool DBImpl::NeedsCompaction() const {
 }
 
 Status DBImpl::CompactOnce() {
-  const std::shared_ptr<const Version> version = versions_->current();
-  std::optional<CompactionSpec> spec = PickLeveledCompaction(*version, compaction_options_);
+  std::optional<CompactionSpec> spec =
+      PickLeveledCompaction(*versions_->current(), compaction_options_);
   if (!spec) return Status::OK();
+  return RunCompaction(std::move(spec));
+}
+
+Status DBImpl::ManualCompaction() {
+  // Level by level, everything in the range moves to the next level, so it
+  // all ends in the last level (where tombstones can go).
+  for (int level = 0; level < kNumLevels - 1; level++) {
+    const Version& v = *versions_->current();
+    const std::string_view lo = manual_->begin ? std::string_view(*manual_->begin) : "";
+    CompactionSpec spec;
+    spec.level = level;
+    spec.output_level = level + 1;
+    if (level == 0) {
+      // Every level-0 file or none: a subset could leave an older version of
+      // a key above a newer one.
+      bool any = false;
+      for (const auto& f : v.files(0)) {
+        any = any || ((!manual_->end || ExtractUserKey(f->smallest) <= *manual_->end) &&
+                      ExtractUserKey(f->largest) >= lo);
+      }
+      if (any) spec.inputs[0] = v.files(0);
+    } else {
+      for (const auto& f : v.files(level)) {
+        if ((!manual_->end || ExtractUserKey(f->smallest) <= *manual_->end) &&
+            ExtractUserKey(f->largest) >= lo) {
+          spec.inputs[0].push_back(f);
+        }
+      }
+    }
+    if (spec.inputs[0].empty()) continue;
+    std::string_view smallest, largest;
+    for (size_t i = 0; i < spec.inputs[0].size(); i++) {
+      const std::string_view s = ExtractUserKey(spec.inputs[0][i]->smallest);
+      const std::string_view l = ExtractUserKey(spec.inputs[0][i]->largest);
+      if (i == 0 || s < smallest) smallest = s;
+      if (i == 0 || l > largest) largest = l;
+    }
+    spec.inputs[1] = OverlappingFiles(v, spec.output_level, smallest, largest);
+    spec.trivial_move = spec.inputs[0].size() == 1 && spec.inputs[1].empty();
+    Status s = RunCompaction(std::move(spec));
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+Status DBImpl::RunCompaction(std::optional<CompactionSpec> spec) {
+  const std::shared_ptr<const Version> version = versions_->current();
   const auto start = std::chrono::steady_clock::now();
   VersionEdit edit;
   for (const auto& f : spec->inputs[0]) edit.DeleteFile(spec->level, f->number);

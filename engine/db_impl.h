@@ -75,6 +75,8 @@ class DBImpl final : public DB {
   void ReleaseSnapshot(const Snapshot* snapshot) override EXCLUDES(mu_);
   bool GetProperty(std::string_view name, std::string* value) override EXCLUDES(mu_);
   Status Flush() override EXCLUDES(mu_);
+  Status CompactRange(const std::string_view* begin, const std::string_view* end) override
+      EXCLUDES(mu_);
   Status Close() override EXCLUDES(mu_);
 
   // Open's work after construction: lock, create or recover, start a new log.
@@ -124,6 +126,10 @@ class DBImpl final : public DB {
   // Runs the compaction the picker chooses (if any); releases mu_ while
   // merging.
   Status CompactOnce() REQUIRES(mu_);
+  // Runs *manual_: every level's files in the range, into the next level.
+  Status ManualCompaction() REQUIRES(mu_);
+  // Runs one compaction and installs its result; releases mu_ while merging.
+  Status RunCompaction(std::optional<CompactionSpec> spec) REQUIRES(mu_);
   // Deletes table files that no version in use names any more.
   void DeleteObsoleteTables() REQUIRES(mu_);
   void InstallView() REQUIRES(mu_);
@@ -154,6 +160,13 @@ class DBImpl final : public DB {
   bool bg_exited_ GUARDED_BY(mu_) = false;      // the flush thread has stopped
   bool close_done_ GUARDED_BY(mu_) = false;
   bool compaction_running_ GUARDED_BY(mu_) = false;
+  // A CompactRange request, run by the background thread.
+  struct ManualRequest {
+    std::optional<std::string> begin, end;  // user keys; nullopt = open
+    bool done = false;
+    Status status;
+  };
+  ManualRequest* manual_ GUARDED_BY(mu_) = nullptr;
   std::atomic<bool> closed_{false};  // read without mu_ by readers
   std::map<const Snapshot*, std::unique_ptr<SnapshotImpl>> snapshots_ GUARDED_BY(mu_);
   std::vector<uint64_t> live_logs_ GUARDED_BY(mu_);

@@ -222,6 +222,25 @@ Status DBImpl::Flush() {
   return s;
 }
 
+Status DBImpl::CompactRange(const std::string_view* begin, const std::string_view* end) {
+  Status s = Flush();
+  if (!s.ok()) return s;
+  ManualRequest request;
+  if (begin != nullptr) request.begin.emplace(*begin);
+  if (end != nullptr) request.end.emplace(*end);
+  MutexLock l(&mu_);
+  while (manual_ != nullptr && !bg_exited_) bg_done_cv_.Wait();  // one at a time
+  if (bg_exited_ || closed_flag_) return Status::Aborted("database is closed");
+  manual_ = &request;
+  bg_work_cv_.Signal();
+  // Until done or the thread exits: the thread uses the request meanwhile.
+  while (!request.done && !bg_exited_) bg_done_cv_.Wait();
+  manual_ = nullptr;
+  bg_done_cv_.SignalAll();  // a CompactRange waiting for its turn
+  if (!request.done) return Status::Aborted("database closed during CompactRange");
+  return request.status;
+}
+
 Status DBImpl::Close() {
   Writer barrier(&mu_);
   Status s;

@@ -439,6 +439,48 @@ TEST_F(FlushDbTest, CompactionReclaimsSpaceAndKeepsWhatSnapshotsSee) {
   EXPECT_EQ(kKeys / 2, count);
 }
 
+// After deleting every key, a full CompactRange leaves no table at all (the
+// space is reclaimed); a ranged one rewrites only that range and keeps what
+// a held snapshot sees.
+TEST_F(FlushDbTest, CompactRangeReclaimsEverythingDeleted) {
+  options_.write_buffer_size = 16 << 10;
+  options_.target_file_size_base = 8 << 10;
+  ASSERT_TRUE(Open().ok());
+  for (int i = 0; i < 2000; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i)).ok());
+  const Snapshot* snap = db_->GetSnapshot();
+  for (int i = 0; i < 1000; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i, 1)).ok());
+  const std::string lo = Key(0), hi = Key(999);
+  const std::string_view begin(lo), end(hi);
+  ASSERT_TRUE(db_->CompactRange(&begin, &end).ok());
+  EXPECT_EQ(0u, Property(db_.get(), "synapsed.num-files-at-level0"));
+  ReadOptions at_snap;
+  at_snap.snapshot = snap;
+  for (int i = 0; i < 2000; i++) {
+    std::string v;
+    ASSERT_TRUE(db_->Get(at_snap, Key(i), &v).ok());
+    ASSERT_EQ(Value(i), v);
+    ASSERT_TRUE(db_->Get(ReadOptions(), Key(i), &v).ok());
+    ASSERT_EQ(Value(i, i < 1000 ? 1 : 0), v);
+  }
+  db_->ReleaseSnapshot(snap);
+  for (int i = 0; i < 2000; i++) ASSERT_TRUE(db_->Delete(WriteOptions(), Key(i)).ok());
+  EXPECT_GT(Property(db_.get(), "synapsed.total-sst-files-size"), 0u);
+  ASSERT_TRUE(db_->CompactRange(nullptr, nullptr).ok());
+  EXPECT_EQ(0u, Property(db_.get(), "synapsed.total-sst-files-size"));
+  for (int level = 0; level < 7; level++) {
+    EXPECT_EQ(0u, Property(db_.get(), "synapsed.num-files-at-level" + std::to_string(level)));
+  }
+  ASSERT_TRUE(db_->Close().ok());
+  EXPECT_TRUE(db_->CompactRange(nullptr, nullptr).IsAborted());
+  ASSERT_TRUE(Open().ok());
+  auto it = db_->NewIterator(ReadOptions());
+  it->SeekToFirst();
+  EXPECT_FALSE(it->Valid());
+  int tables = 0;
+  for (const auto& path : fs_->ListAllFiles()) tables += path.ends_with(".sst");
+  EXPECT_EQ(0, tables);
+}
+
 // Options that cannot work are refused at Open.
 TEST_F(FlushDbTest, InvalidOptionsAreRefused) {
   for (auto change : std::vector<std::function<void(Options*)>>{

@@ -1,6 +1,7 @@
 // Randomized differential test: the DB against a std::map model, over many
 // seeds. Puts, deletes, batches, gets, MultiGet, iterators in both directions
-// with bounds, snapshots (held across writes and released), flushes, clean
+// with bounds, snapshots (held across writes and released), flushes,
+// CompactRange, clean
 // reopens. One seed in four runs with tiny memtables, blocks and level
 // targets (so the data spans many tables and levels, each table of many
 // blocks, and compactions run with snapshots held) and a random compression,
@@ -71,7 +72,17 @@ class ModelRun {
       } else if (op < 93) {
         Reopen();
       } else if (op < 94) {
-        ASSERT_TRUE(db_->Flush().ok()) << Where();
+        if (rnd_.OneIn(3)) {
+          // A random range (either bound may be open) compacted down.
+          const std::string a = RandomKey(), b = RandomKey();
+          const std::string_view lo(std::min(a, b)), hi(std::max(a, b));
+          ASSERT_TRUE(db_->CompactRange(rnd_.OneIn(4) ? nullptr : &lo,
+                                        rnd_.OneIn(4) ? nullptr : &hi)
+                          .ok())
+              << Where();
+        } else {
+          ASSERT_TRUE(db_->Flush().ok()) << Where();
+        }
       } else {
         CheckSnapshots();
       }

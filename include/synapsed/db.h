@@ -84,6 +84,13 @@ class DB {
   // files, and the WAL files that held only those writes are deleted.
   virtual Status Flush() = 0;
 
+  // Flushes, then compacts every table holding keys in [*begin, *end] (a
+  // null bound is open) down to the last level, dropping every version and
+  // deletion no snapshot needs. Synchronous; one at a time (a second call
+  // waits for the first). After deleting every key, CompactRange(nullptr,
+  // nullptr) with no snapshot held leaves no table.
+  virtual Status CompactRange(const std::string_view* begin, const std::string_view* end) = 0;
+
   // Waits for queued writes, syncs the WAL and releases the database (and its
   // LOCK). Later calls on this object fail with Aborted. Returns the error
   // that stopped writes, if one did, else the first error seen while closing.

@@ -40,11 +40,11 @@ TEST(BenchConfigTest, BenchmarkNames) {
   EXPECT_TRUE(ValidateBenchmarks(SplitCommaList(
                   "fillseq,fillrandom,filluniquerandom,overwrite,fillsync,readrandom,readmissing,"
                   "readseq,readreverse,seekrandom,multireadrandom,readwhilewriting,deleterandom,"
-                  "stats,flush,levelstats"))
+                  "stats,flush,levelstats,compact,waitforcompaction"))
                   .ok());
-  Status s = ValidateBenchmarks({"fillseq", "waitforcompaction"});
+  Status s = ValidateBenchmarks({"fillseq", "fillsequential"});
   EXPECT_TRUE(s.IsInvalidArgument());
-  EXPECT_NE(std::string::npos, s.ToString().find("waitforcompaction")) << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find("fillsequential")) << s.ToString();
   EXPECT_TRUE(ValidateBenchmarks({"fillsequential"}).IsInvalidArgument());
   EXPECT_EQ((std::vector<std::string>{"a", "b"}), SplitCommaList(",a,,b,"));
 }

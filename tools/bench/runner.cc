@@ -264,6 +264,14 @@ Status Runner::RunOne(const std::string& name) {
     return Status::OK();
   } else if (name == "flush") {
     return db_->Flush();
+  } else if (name == "compact") {
+    return db_->CompactRange(nullptr, nullptr);
+  } else if (name == "waitforcompaction") {
+    std::string pending;
+    while (db_->GetProperty("synapsed.compaction-pending", &pending) && pending == "1") {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return Status::OK();
   } else {
     sh.ops = static_cast<uint64_t>(config_.reads_or_num());
     if (name == "readrandom") {
