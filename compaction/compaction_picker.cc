@@ -59,6 +59,29 @@ Version::FileList OverlappingFiles(const Version& version, int level,
   return result;
 }
 
+std::optional<CompactionSpec> PickRangeCompaction(const Version& version, int level,
+                                                  const std::string_view* begin,
+                                                  const std::string_view* end) {
+  if (level >= kNumLevels - 1) return std::nullopt;
+  auto in_range = [&](const FileMetaData& f) {
+    return (end == nullptr || SmallestUserKey(f) <= *end) &&
+           (begin == nullptr || LargestUserKey(f) >= *begin);
+  };
+  CompactionSpec spec;
+  spec.level = level;
+  spec.output_level = level + 1;
+  for (const auto& f : version.files(level)) {
+    if (in_range(*f)) spec.inputs[0].push_back(f);
+  }
+  if (spec.inputs[0].empty()) return std::nullopt;
+  if (level == 0) spec.inputs[0] = version.files(0);
+  std::string_view smallest, largest;
+  RangeOf(spec.inputs[0], &smallest, &largest);
+  spec.inputs[1] = OverlappingFiles(version, spec.output_level, smallest, largest);
+  spec.trivial_move = spec.inputs[0].size() == 1 && spec.inputs[1].empty();
+  return spec;
+}
+
 std::optional<CompactionSpec> PickLeveledCompaction(const Version& version,
                                                     const LeveledCompactionOptions& options) {
   int best_level = -1;

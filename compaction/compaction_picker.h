@@ -62,6 +62,15 @@ Version::FileList OverlappingFiles(const Version& version, int level,
                                    std::string_view smallest_user_key,
                                    std::string_view largest_user_key);
 
+// The compaction of `level` into level + 1 that a manual compaction of the
+// user-key range [*begin, *end] runs (a null bound is open): the files of
+// `level` holding keys in the range -- from level 0 every file or none, as
+// above -- and what overlaps them below. nullopt if `level` holds none, or
+// is the last level.
+std::optional<CompactionSpec> PickRangeCompaction(const Version& version, int level,
+                                                  const std::string_view* begin,
+                                                  const std::string_view* end);
+
 // The next compaction, or nullopt when no level's score reaches 1.
 std::optional<CompactionSpec> PickLeveledCompaction(const Version& version,
                                                     const LeveledCompactionOptions& options);

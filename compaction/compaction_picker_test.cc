@@ -126,4 +126,29 @@ TEST(CompactionPickerTest, NeighboursSharingABoundaryUserKeyAreTakenTogether) {
   EXPECT_FALSE(spec->trivial_move);
 }
 
+TEST(CompactionPickerTest, RangeCompactionTakesTheRangeAndWholeLevel0) {
+  auto v = Build({{0, 10, "c", "d", 10},
+                  {0, 11, "x", "y", 10},
+                  {1, 1, "a", "b", 100},
+                  {1, 2, "d", "g", 100},
+                  {1, 3, "j", "m", 100},
+                  {2, 4, "k", "z", 100}});
+  const std::string_view e("e"), k("k");
+  // Neither level-0 file meets [e, k]: c..d ends before it, x..y starts after it.
+  EXPECT_FALSE(PickRangeCompaction(*v, 0, &e, &k).has_value());
+  const std::string_view c("c");
+  auto spec = PickRangeCompaction(*v, 0, &c, &k);  // meets c..d: every L0 file goes
+  ASSERT_TRUE(spec.has_value());
+  EXPECT_EQ((std::vector<uint64_t>{10, 11}), Numbers(spec->inputs[0]));
+  EXPECT_EQ((std::vector<uint64_t>{2, 3}), Numbers(spec->inputs[1]));  // c..y meets d..g, j..m
+  spec = PickRangeCompaction(*v, 1, &e, &k);
+  ASSERT_TRUE(spec.has_value());
+  EXPECT_EQ((std::vector<uint64_t>{2, 3}), Numbers(spec->inputs[0]));
+  EXPECT_EQ((std::vector<uint64_t>{4}), Numbers(spec->inputs[1]));
+  spec = PickRangeCompaction(*v, 1, nullptr, nullptr);
+  ASSERT_TRUE(spec.has_value());
+  EXPECT_EQ((std::vector<uint64_t>{1, 2, 3}), Numbers(spec->inputs[0]));
+  EXPECT_FALSE(PickRangeCompaction(*v, kNumLevels - 1, nullptr, nullptr).has_value());
+}
+
 }  // namespace synapsed

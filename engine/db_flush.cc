@@ -67,60 +67,35 @@ Status DBImpl::CompactOnce() {
   std::optional<CompactionSpec> spec =
       PickLeveledCompaction(*versions_->current(), compaction_options_);
   if (!spec) return Status::OK();
-  return RunCompaction(std::move(spec));
+  return RunCompaction(std::move(*spec));
 }
 
 Status DBImpl::ManualCompaction() {
   // Level by level, everything in the range moves to the next level, so it
   // all ends in the last level (where tombstones can go).
+  std::string_view begin, end;
+  if (manual_->begin) begin = *manual_->begin;
+  if (manual_->end) end = *manual_->end;
   for (int level = 0; level < kNumLevels - 1; level++) {
-    const Version& v = *versions_->current();
-    const std::string_view lo = manual_->begin ? std::string_view(*manual_->begin) : "";
-    CompactionSpec spec;
-    spec.level = level;
-    spec.output_level = level + 1;
-    if (level == 0) {
-      // Every level-0 file or none: a subset could leave an older version of
-      // a key above a newer one.
-      bool any = false;
-      for (const auto& f : v.files(0)) {
-        any = any || ((!manual_->end || ExtractUserKey(f->smallest) <= *manual_->end) &&
-                      ExtractUserKey(f->largest) >= lo);
-      }
-      if (any) spec.inputs[0] = v.files(0);
-    } else {
-      for (const auto& f : v.files(level)) {
-        if ((!manual_->end || ExtractUserKey(f->smallest) <= *manual_->end) &&
-            ExtractUserKey(f->largest) >= lo) {
-          spec.inputs[0].push_back(f);
-        }
-      }
-    }
-    if (spec.inputs[0].empty()) continue;
-    std::string_view smallest, largest;
-    for (size_t i = 0; i < spec.inputs[0].size(); i++) {
-      const std::string_view s = ExtractUserKey(spec.inputs[0][i]->smallest);
-      const std::string_view l = ExtractUserKey(spec.inputs[0][i]->largest);
-      if (i == 0 || s < smallest) smallest = s;
-      if (i == 0 || l > largest) largest = l;
-    }
-    spec.inputs[1] = OverlappingFiles(v, spec.output_level, smallest, largest);
-    spec.trivial_move = spec.inputs[0].size() == 1 && spec.inputs[1].empty();
-    Status s = RunCompaction(std::move(spec));
+    std::optional<CompactionSpec> spec =
+        PickRangeCompaction(*versions_->current(), level, manual_->begin ? &begin : nullptr,
+                            manual_->end ? &end : nullptr);
+    if (!spec) continue;
+    Status s = RunCompaction(std::move(*spec));
     if (!s.ok()) return s;
   }
   return Status::OK();
 }
 
-Status DBImpl::RunCompaction(std::optional<CompactionSpec> spec) {
+Status DBImpl::RunCompaction(CompactionSpec spec) {
   const std::shared_ptr<const Version> version = versions_->current();
   const auto start = std::chrono::steady_clock::now();
   VersionEdit edit;
-  for (const auto& f : spec->inputs[0]) edit.DeleteFile(spec->level, f->number);
-  for (const auto& f : spec->inputs[1]) edit.DeleteFile(spec->output_level, f->number);
+  for (const auto& f : spec.inputs[0]) edit.DeleteFile(spec.level, f->number);
+  for (const auto& f : spec.inputs[1]) edit.DeleteFile(spec.output_level, f->number);
   CompactionJobStats stats;
-  if (spec->trivial_move) {
-    edit.AddFile(spec->output_level, *spec->inputs[0][0]);
+  if (spec.trivial_move) {
+    edit.AddFile(spec.output_level, *spec.inputs[0][0]);
   } else {
     CompactionJobOptions job;
     job.fs = fs_.get();
@@ -142,22 +117,22 @@ Status DBImpl::RunCompaction(std::optional<CompactionSpec> spec) {
     std::vector<FileMetaData> outputs;
     compaction_running_ = true;
     mu_.Unlock();
-    Status s = RunCompactionJob(job, *version, *spec, &outputs, &stats);
+    Status s = RunCompactionJob(job, *version, spec, &outputs, &stats);
     mu_.Lock();
     compaction_running_ = false;
     if (!s.ok()) return s;  // its outputs were removed; nothing names them
-    for (const auto& f : outputs) edit.AddFile(spec->output_level, f);
+    for (const auto& f : outputs) edit.AddFile(spec.output_level, f);
   }
   // Held under mu_ (the version set's contract): one MANIFEST append and sync.
   Status s = versions_->LogAndApply(&edit);
   if (!s.ok()) return s;  // outputs are kept: the edit may be durable anyway
-  const bool trivial_move = spec->trivial_move;
+  const bool trivial_move = spec.trivial_move;
   if (!trivial_move) {
     for (int which = 0; which < 2; which++) {
-      for (const auto& f : spec->inputs[which]) obsolete_tables_.emplace_back(f->number, f);
+      for (const auto& f : spec.inputs[which]) obsolete_tables_.emplace_back(f->number, f);
     }
   }
-  spec.reset();  // its FileMetaData references must not keep inputs alive
+  spec = CompactionSpec();  // its FileMetaData references must not keep inputs alive
   InstallView();
   stat_compactions_.fetch_add(1, std::memory_order_relaxed);
   if (trivial_move) stat_trivial_moves_.fetch_add(1, std::memory_order_relaxed);

@@ -129,7 +129,7 @@ class DBImpl final : public DB {
   // Runs *manual_: every level's files in the range, into the next level.
   Status ManualCompaction() REQUIRES(mu_);
   // Runs one compaction and installs its result; releases mu_ while merging.
-  Status RunCompaction(std::optional<CompactionSpec> spec) REQUIRES(mu_);
+  Status RunCompaction(CompactionSpec spec) REQUIRES(mu_);
   // Deletes table files that no version in use names any more.
   void DeleteObsoleteTables() REQUIRES(mu_);
   void InstallView() REQUIRES(mu_);
