@@ -88,15 +88,22 @@ struct Outcome {
   std::map<int, std::string> contents;  // key index -> value
 };
 
-// Opens `files` in mode, returns what the DB holds; then checks that the
-// recovered database reopens (default mode) unchanged and keeps new writes.
-Outcome Recover(const Files& files, WalRecoveryMode mode) {
+// A fault-injection file system holding `files`, durably (the database
+// directory's own entry included).
+std::shared_ptr<FaultInjectionFileSystem> FileSystemWith(const Files& files) {
   auto fs = std::make_shared<FaultInjectionFileSystem>();
   EXPECT_TRUE(fs->CreateDirIfMissing(kDb).ok());
   EXPECT_TRUE(fs->SyncDir("/").ok());
   for (const auto& [path, data] : files) {
     EXPECT_TRUE(fs->WriteFileFromString(path, data, true).ok());
   }
+  return fs;
+}
+
+// Opens `files` in mode, returns what the DB holds; then checks that the
+// recovered database reopens (default mode) unchanged and keeps new writes.
+Outcome Recover(const Files& files, WalRecoveryMode mode) {
+  auto fs = FileSystemWith(files);
   Options options;
   options.file_system = fs;
   options.wal_recovery_mode = mode;
@@ -243,8 +250,8 @@ TEST(RecoveryTest, MissingMiddleLogIsASequenceGap) {
   EXPECT_EQ(80u, skip.contents.size());
 }
 
-// Regression (review): without a checkpoint the first log must start at
-// sequence 1; a lost first log used to go unnoticed.
+// Regression (review): the first log to replay must start right after the
+// MANIFEST's last sequence (1 here); a lost first log used to go unnoticed.
 TEST(RecoveryTest, MissingFirstLogIsASequenceGap) {
   const Fixture& f = GetFixture();
   Files files = f.files;
@@ -286,10 +293,7 @@ TEST(RecoveryTest, DamagedManifestFailsOpenInEveryMode) {
 // the database is a MANIFEST, CURRENT, one table and one empty log.
 TEST(RecoveryTest, ReplayedLogsBecomeATableAndAreRemoved) {
   const Fixture& f = GetFixture();
-  auto fs = std::make_shared<FaultInjectionFileSystem>();
-  ASSERT_TRUE(fs->CreateDirIfMissing(kDb).ok());
-  ASSERT_TRUE(fs->SyncDir("/").ok());
-  for (const auto& [path, data] : f.files) ASSERT_TRUE(fs->WriteFileFromString(path, data, true).ok());
+  auto fs = FileSystemWith(f.files);
   Options options;
   options.file_system = fs;
   std::unique_ptr<DB> db;
@@ -320,9 +324,7 @@ TEST(RecoveryTest, ReplayedLogsBecomeATableAndAreRemoved) {
 
 TEST(RecoveryTest, DamagedLogsAreKeptInLostDirectory) {
   const Fixture& f = GetFixture();
-  auto fs = std::make_shared<FaultInjectionFileSystem>();
-  ASSERT_TRUE(fs->CreateDirIfMissing(kDb).ok());
-  for (const auto& [path, data] : f.files) ASSERT_TRUE(fs->WriteFileFromString(path, data, true).ok());
+  auto fs = FileSystemWith(f.files);
   ASSERT_TRUE(fs->CorruptByte(f.log_names[1], 100, 0x01).ok());
   Options options;
   options.file_system = fs;
@@ -348,10 +350,7 @@ TEST(RecoveryTest, DamagedLogsAreKeptInLostDirectory) {
 // before the switch and deletions are best effort.
 TEST(RecoveryTest, DamagedLogsReachLostEvenIfOpenDiesInItsCleanup) {
   const Fixture& f = GetFixture();
-  auto fs = std::make_shared<FaultInjectionFileSystem>();
-  ASSERT_TRUE(fs->CreateDirIfMissing(kDb).ok());
-  ASSERT_TRUE(fs->SyncDir("/").ok());
-  for (const auto& [path, data] : f.files) ASSERT_TRUE(fs->WriteFileFromString(path, data, true).ok());
+  auto fs = FileSystemWith(f.files);
   ASSERT_TRUE(fs->CorruptByte(f.log_names[1], 100, 0x01).ok());
   FaultInjectionFileSystem::FaultSpec no_deletes;
   no_deletes.op = FaultInjectionFileSystem::OpKind::kRemove;
