@@ -71,6 +71,8 @@ bool MemTable::Get(const LookupKey& key, std::string* value, bool* found_value) 
     case ValueType::kDeletion:
       *found_value = false;
       return true;
+    case ValueType::kRangeDeletion:  // never in this skiplist
+      break;
   }
   return false;
 }
