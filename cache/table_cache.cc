@@ -105,11 +105,12 @@ Status TableCache::FindTable(uint64_t number, uint64_t file_size, ReaderRef* rea
 }
 
 Status TableCache::Get(const ReadBlockOptions& options, uint64_t number, uint64_t file_size,
-                       std::string_view internal_key, TableGet* result, std::string* value) {
+                       std::string_view internal_key, TableGet* result, std::string* value,
+                       SequenceNumber* max_covering_seq) {
   ReaderRef reader;
   Status s = FindTable(number, file_size, &reader);
   if (!s.ok()) return s;
-  return reader->Get(options, internal_key, result, value);
+  return reader->Get(options, internal_key, result, value, max_covering_seq);
 }
 
 std::unique_ptr<InternalIterator> TableCache::NewIterator(const ReadBlockOptions& options,

@@ -4,6 +4,8 @@
 //
 // Owns: an LRU cache (include/synapsed/cache.h) of at most max_open_files
 // readers, each charged 1, whose values are std::shared_ptr<const TableReader>.
+// A reader keeps its table's range tombstones decoded (TableReader::
+// range_tombstones()), so reads through this cache never decode them again.
 // Callers get their own shared_ptr, so a reader (and its open file) stays
 // valid while they use it, even if the cache evicts it meanwhile; it is closed
 // when the last user lets go. The block cache is not owned: every reader this
@@ -58,7 +60,8 @@ class TableCache {
 
   // TableReader::Get on table `number` (opening it if needed).
   Status Get(const ReadBlockOptions& options, uint64_t number, uint64_t file_size,
-             std::string_view internal_key, TableGet* result, std::string* value);
+             std::string_view internal_key, TableGet* result, std::string* value,
+             SequenceNumber* max_covering_seq = nullptr);
 
   // An iterator over table `number`. If the table cannot be opened, an empty
   // iterator whose status() is the error. The iterator keeps what it needs

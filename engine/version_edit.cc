@@ -59,9 +59,11 @@ std::string Escape(std::string_view s) {
 // 'user'@seq:type, or the escaped raw bytes if the key does not parse.
 std::string KeyString(std::string_view ikey) {
   ParsedInternalKey k;
-  if (!ParseInternalKey(ikey, &k)) return "(bad key '" + Escape(ikey) + "')";
-  return "'" + Escape(k.user_key) + "'@" + std::to_string(k.sequence) +
-         (k.type == ValueType::kValue ? ":put" : ":del");
+  if (!ParseInternalKeyAnyType(ikey, &k)) return "(bad key '" + Escape(ikey) + "')";
+  const char* type = k.type == ValueType::kValue      ? ":put"
+                     : k.type == ValueType::kDeletion ? ":del"
+                                                      : ":rangedel";
+  return "'" + Escape(k.user_key) + "'@" + std::to_string(k.sequence) + type;
 }
 
 // Reads a new_file body (after its tag).
@@ -222,11 +224,13 @@ Status VersionEdit::Validate() const {
   for (const auto& [level, f] : new_files_) {
     const std::string file = "new file #" + std::to_string(f.number);
     if (level < 0 || level >= kNumLevels) return BadLevel("new file", f.number, level);
+    // Boundary keys may be range tombstone keys (a table's smallest may be a
+    // tombstone's start, its largest a tombstone sentinel).
     ParsedInternalKey unused;
-    if (!ParseInternalKey(f.smallest, &unused)) {
+    if (!ParseInternalKeyAnyType(f.smallest, &unused)) {
       return Bad(file + ": smallest key " + KeyString(f.smallest) + " is not an internal key");
     }
-    if (!ParseInternalKey(f.largest, &unused)) {
+    if (!ParseInternalKeyAnyType(f.largest, &unused)) {
       return Bad(file + ": largest key " + KeyString(f.largest) + " is not an internal key");
     }
     if (CompareInternalKeys(f.smallest, f.largest) > 0) {

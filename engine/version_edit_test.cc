@@ -404,13 +404,20 @@ TEST(VersionEditTest, KeysMustBeInternalKeys) {
   f.smallest = "1234567";  // 7 bytes: no room for a tag
   ExpectCorruption(Raw().NewFile(0, f).End(), "smallest key (bad key '1234567') is not");
   f = GoodFile(3);
-  f.largest = std::string(8, '\x02');  // type 2 is unknown
-  ExpectCorruption(Raw().NewFile(0, f).End(), "largest key (bad key '\\x02");
+  f.largest = std::string(8, '\x03');  // type 3 is unknown
+  ExpectCorruption(Raw().NewFile(0, f).End(), "largest key (bad key '\\x03");
   f.largest = IKey("", 9, ValueType::kDeletion);  // an empty user key is fine
   f.smallest = IKey("", 9, ValueType::kDeletion);
   f.largest_seqno = 9;
   VersionEdit d;
   EXPECT_TRUE(d.DecodeFrom(Raw().NewFile(0, f).End()).ok());
+  // Range tombstone keys are boundaries too: a tombstone's start, and the
+  // sentinel (end, kMaxSequenceNumber, kRangeDeletion) above it.
+  f.smallest = IKey("a", 9, ValueType::kRangeDeletion);
+  f.largest.clear();
+  AppendRangeTombstoneSentinel(&f.largest, "m");
+  EXPECT_TRUE(d.DecodeFrom(Raw().NewFile(0, f).End()).ok());
+  EXPECT_NE(std::string::npos, d.DebugString().find("'a'@9:rangedel")) << d.DebugString();
 }
 
 TEST(VersionEditTest, SmallestMustNotExceedLargest) {

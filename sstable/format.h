@@ -24,6 +24,10 @@ namespace synapsed {
 constexpr size_t kBlockTrailerBytes = 5;                 // type:u8 checksum:u32
 constexpr uint64_t kTableMagic = 0x64657370616e7973ull;  // "synapsed", little-endian
 constexpr uint32_t kTableFormatVersion = 1;
+// Metaindex names of the optional metadata blocks.
+constexpr char kFilterBlockName[] = "filter.bloom64";
+constexpr char kPropertiesBlockName[] = "properties";
+constexpr char kRangeDeletionBlockName[] = "range_deletions";
 
 struct BlockHandle {
   uint64_t offset = 0;

@@ -1,10 +1,14 @@
 // Table encoding (docs/format/sstable.md):
-//   table  := data_block+ filter_block? properties_block metaindex_block index_block footer
+//   table  := data_block* filter_block? range_deletion_block? properties_block
+//             metaindex_block index_block footer
+//   range_deletion_block entries: (start, seq, kRangeDeletion) -> end, one per
+//             (fragment, sequence), fragments sorted and disjoint
 //   stored_block := payload type:u8 checksum:u32
 //   footer := metaindex_handle index_handle table_seed:u64 format_version:u32
 //             footer_checksum:u32 magic:u64
 #include "sstable/table_builder.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -113,6 +117,61 @@ void TableBuilder::Add(std::string_view key, std::string_view value) {
   if (data_block_.CurrentSizeEstimate() >= options_.block_size) FlushDataBlock();
 }
 
+void TableBuilder::AddRangeTombstone(std::string_view start, std::string_view end,
+                                     SequenceNumber seq) {
+  if (!status_.ok() || finished_) return;
+  if (start >= end || seq > kMaxSequenceNumber) {
+    status_ = Status::InvalidArgument("table builder", "empty range tombstone or bad sequence");
+    return;
+  }
+  range_tombstones_.push_back({std::string(start), std::string(end), seq});
+}
+
+void TableBuilder::AddRangeTombstones(const FragmentedRangeTombstoneList& list) {
+  for (size_t i = 0; i < list.num_fragments(); i++) {
+    const auto f = list.fragment(i);
+    for (SequenceNumber seq : f.seqs) AddRangeTombstone(f.start, f.end, seq);
+  }
+}
+
+BlockHandle TableBuilder::WriteRangeDeletions(const FragmentedRangeTombstoneList& list) {
+  BlockBuilder block(options_.block_restart_interval);
+  std::string key;
+  for (size_t i = 0; i < list.num_fragments(); i++) {
+    const auto f = list.fragment(i);
+    for (SequenceNumber seq : f.seqs) {
+      key.clear();
+      AppendInternalKey(&key, f.start, seq, ValueType::kRangeDeletion);
+      block.Add(key, f.end);
+    }
+  }
+  props_.num_range_deletions = list.num_entries();
+  // The first entry is the smallest tombstone key; the sentinel of the
+  // largest end sorts below every entry of that end (see the header).
+  const std::string smallest = list.SmallestKey();
+  const std::string largest = list.LargestKey();
+  if (props_.num_entries == 0) {
+    props_.smallest_key = smallest;
+    props_.largest_key = largest;
+    props_.smallest_seqno = list.smallest_seq();
+    props_.largest_seqno = list.largest_seq();
+  } else {
+    if (CompareInternalKeys(smallest, props_.smallest_key) < 0) props_.smallest_key = smallest;
+    if (CompareInternalKeys(largest, props_.largest_key) > 0) props_.largest_key = largest;
+    props_.smallest_seqno = std::min(props_.smallest_seqno, list.smallest_seq());
+    props_.largest_seqno = std::max(props_.largest_seqno, list.largest_seq());
+  }
+  const std::string_view contents = block.Finish();
+  if (contents.size() > kMaxUncompressedBlockBytes) {
+    // A reader would refuse the block; refuse the table instead.
+    status_ = Status::NotSupported("table builder", "range deletion block over " +
+                                                        std::to_string(kMaxUncompressedBlockBytes) +
+                                                        " bytes");
+    return BlockHandle();
+  }
+  return WriteBlock(contents, false);
+}
+
 void TableBuilder::FlushDataBlock() {
   if (data_block_.empty() || !status_.ok()) return;
   pending_handle_ = WriteBlock(data_block_.Finish(), true);
@@ -164,13 +223,27 @@ Status TableBuilder::Finish() {
     const std::string filter = filter_->Finish();
     BlockHandle h = WriteBlock(filter, false);
     h.EncodeTo(&handle_bytes);
-    meta.Add("filter.bloom64", handle_bytes);
+    meta.Add(kFilterBlockName, handle_bytes);
+  }
+  // Written before the properties, which it completes; named after them.
+  BlockHandle range_del_handle;
+  bool have_range_dels = false;
+  if (!range_tombstones_.empty()) {
+    const FragmentedRangeTombstoneList list(range_tombstones_);
+    range_tombstones_.clear();
+    range_del_handle = WriteRangeDeletions(list);
+    have_range_dels = true;
   }
   const std::string props = props_.EncodeBlock();
   BlockHandle props_handle = WriteBlock(props, false);
   handle_bytes.clear();
   props_handle.EncodeTo(&handle_bytes);
-  meta.Add("properties", handle_bytes);
+  meta.Add(kPropertiesBlockName, handle_bytes);
+  if (have_range_dels) {
+    handle_bytes.clear();
+    range_del_handle.EncodeTo(&handle_bytes);
+    meta.Add(kRangeDeletionBlockName, handle_bytes);
+  }
 
   Footer footer;
   footer.table_seed = table_seed_;

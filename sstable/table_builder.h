@@ -1,5 +1,13 @@
 // TableBuilder: writes one table file (docs/format/sstable.md) from internal
-// keys added in increasing order.
+// keys added in increasing order, and range tombstones added in any order.
+//
+// Range tombstones are fragmented at Finish and written as the range
+// deletion block (none if there are none). The table's smallest and largest
+// keys cover them: the smallest is at most (start, seq, kRangeDeletion) of
+// the first fragment's newest tombstone; the largest at least the sentinel
+// (largest end, kMaxSequenceNumber, kRangeDeletion) (util/internal_key.h),
+// which sorts below every entry of that end key, so a search by internal
+// key never picks this table for a key its tombstones merely end at.
 //
 // Ownership: writes through a WritableFile it does not own; Finish does not
 // sync (the caller syncs, then syncs the directory, before naming the table
@@ -12,7 +20,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "rangedel/fragmented_range_tombstone_list.h"
 #include "sstable/block_builder.h"
 #include "sstable/bloom_filter.h"
 #include "sstable/compression.h"
@@ -39,16 +49,24 @@ class TableBuilder {
   TableBuilder& operator=(const TableBuilder&) = delete;
   ~TableBuilder();
 
-  // REQUIRES: internal_key is a valid internal key greater than every key
-  // added before (InvalidArgument otherwise, and the table is abandoned).
+  // REQUIRES: internal_key is a valid point entry's key greater than every
+  // key added before (InvalidArgument otherwise, and the table is abandoned).
   void Add(std::string_view internal_key, std::string_view value);
+  // Deletes user keys in [start, end) for reads at or above seq. Any order,
+  // overlaps allowed. REQUIRES: start < end and seq <= kMaxSequenceNumber
+  // (InvalidArgument otherwise, and the table is abandoned).
+  void AddRangeTombstone(std::string_view start, std::string_view end, SequenceNumber seq);
+  // Every tombstone of list (each fragment, each sequence).
+  void AddRangeTombstones(const FragmentedRangeTombstoneList& list);
   // Writes the remaining blocks and the footer.
   Status Finish();
   Status status() const { return status_; }
 
+  // Point entries added.
   uint64_t num_entries() const { return props_.num_entries; }
   // Bytes written so far (the file's size after Finish).
   uint64_t file_size() const { return offset_; }
+  // Complete after Finish (the key range and sequences include tombstones).
   const TableProperties& properties() const { return props_; }
 
  private:
@@ -56,6 +74,9 @@ class TableBuilder {
   // Writes contents (compressed if `compress` and worth it) and its trailer.
   BlockHandle WriteBlock(std::string_view contents, bool compress);
   void AddIndexEntry(std::string_view separator);
+  // Writes the range deletion block and widens the properties' key range and
+  // sequences over the tombstones. Returns the block's handle.
+  BlockHandle WriteRangeDeletions(const FragmentedRangeTombstoneList& list);
 
   const TableBuilderOptions options_;
   WritableFile* const file_;
@@ -71,6 +92,7 @@ class TableBuilder {
   bool pending_index_ = false;  // a data block was flushed; its index entry waits
   BlockHandle pending_handle_;  // for the next key to choose a short separator
   std::string compressed_;      // scratch
+  std::vector<RangeTombstone> range_tombstones_;
 };
 
 // Internal-key separators for index entries: a short key k with

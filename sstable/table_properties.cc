@@ -25,6 +25,7 @@ void ForEachProperty(TableProperties* p, Fn&& fn) {
   fn("num.data.blocks", &p->num_data_blocks, nullptr);
   fn("num.deletions", &p->num_deletions, nullptr);
   fn("num.entries", &p->num_entries, nullptr);
+  fn("num.range.deletions", &p->num_range_deletions, nullptr);
   fn("raw.key.size", &p->raw_key_bytes, nullptr);
   fn("raw.value.size", &p->raw_value_bytes, nullptr);
   fn("smallest.key", nullptr, &p->smallest_key);

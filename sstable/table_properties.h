@@ -14,6 +14,7 @@ namespace synapsed {
 struct TableProperties {
   uint64_t num_entries = 0;
   uint64_t num_deletions = 0;
+  uint64_t num_range_deletions = 0;  // entries of the range deletion block
   uint64_t num_data_blocks = 0;
   uint64_t raw_key_bytes = 0;
   uint64_t raw_value_bytes = 0;

@@ -52,6 +52,7 @@ struct TableReader::Rep {
   std::string filter_bytes;  // BloomFilterReader points into it
   std::unique_ptr<BloomFilterReader> filter;
   TableProperties props;
+  std::shared_ptr<const FragmentedRangeTombstoneList> range_dels;  // null: none
   // Data blocks end where the first metadata block (filter, properties,
   // metaindex) starts: an index entry naming a metadata block, which would
   // verify (it is the real block at that offset), is refused.
@@ -60,6 +61,47 @@ struct TableReader::Rep {
   uint64_t cache_id = 0;         // this reader's key prefix in block_cache
 
   Status Corrupt(const std::string& what) const { return Status::Corruption(file_name, what); }
+
+  // Decodes the range deletion block read from `offset`, strictly: every
+  // entry is (start, seq > 0, kRangeDeletion) -> end with start < end, in
+  // increasing internal key order, entries of one start share their end, and
+  // fragments do not overlap.
+  Status DecodeRangeDeletions(std::string contents, uint64_t offset) {
+    auto corrupt = [&](const char* what) {
+      char buf[160];
+      std::snprintf(buf, sizeof(buf), "range deletion block at offset %" PRIu64 ": %s", offset,
+                    what);
+      return Corrupt(buf);
+    };
+    auto block = std::make_shared<const Block>(std::move(contents));
+    if (!block->ok()) return corrupt("malformed block");
+    std::vector<RangeTombstone> tombstones;
+    auto it = Block::NewIterator(block, CompareInternalKeys);
+    std::string prev_key;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ParsedInternalKey k;
+      if (!ParseInternalKeyAnyType(it->key(), &k) || k.type != ValueType::kRangeDeletion) {
+        return corrupt("entry is not a range tombstone");
+      }
+      const std::string_view end = it->value();
+      if (k.sequence == 0) return corrupt("tombstone with sequence 0");
+      if (k.user_key >= end) return corrupt("tombstone with start >= end");
+      if (!tombstones.empty()) {
+        const RangeTombstone& prev = tombstones.back();
+        if (CompareInternalKeys(prev_key, it->key()) >= 0) return corrupt("entries out of order");
+        if (k.user_key == prev.start ? end != prev.end : k.user_key < prev.end) {
+          return corrupt("fragments overlap");
+        }
+      }
+      prev_key.assign(it->key());
+      tombstones.push_back({std::string(k.user_key), std::string(end), k.sequence});
+    }
+    if (!it->status().ok()) return corrupt("malformed block");
+    if (tombstones.empty()) return corrupt("no entries");
+    range_dels = std::make_shared<const FragmentedRangeTombstoneList>(tombstones);
+    if (range_dels->num_entries() != tombstones.size()) return corrupt("not fragmented");
+    return Status::OK();
+  }
 
   std::string_view BlockCacheKey(uint64_t offset, char (&buf)[kMaxBlockCacheKeyBytes]) const {
     char* p = EncodeVarint64(buf, cache_id);
@@ -134,6 +176,9 @@ TableReader::~TableReader() = default;
 
 const TableProperties& TableReader::properties() const { return rep_->props; }
 const std::string& TableReader::file_name() const { return rep_->file_name; }
+const std::shared_ptr<const FragmentedRangeTombstoneList>& TableReader::range_tombstones() const {
+  return rep_->range_dels;
+}
 
 Status TableReader::Open(const TableReaderOptions& options, std::unique_ptr<RandomAccessFile> file,
                          uint64_t file_size, std::string file_name,
@@ -180,13 +225,18 @@ Status TableReader::Open(const TableReaderOptions& options, std::unique_ptr<Rand
       return rep->Corrupt("bad handle in the metaindex");
     }
     rep->data_end = std::min(rep->data_end, h.offset);
-    if (it->key() == "properties") {
+    if (it->key() == kPropertiesBlockName) {
       std::string props;
       s = ReadBlock(*rep->file, rep->file_name, rep->footer.table_seed, h, verify, &props);
       if (s.ok()) s = rep->props.DecodeBlock(std::move(props));
       if (!s.ok()) return s.IsCorruption() ? rep->Corrupt(std::string(s.message())) : s;
       have_props = true;
-    } else if (it->key() == "filter.bloom64") {
+    } else if (it->key() == kRangeDeletionBlockName) {
+      std::string contents;
+      s = ReadBlock(*rep->file, rep->file_name, rep->footer.table_seed, h, verify, &contents);
+      if (s.ok()) s = rep->DecodeRangeDeletions(std::move(contents), h.offset);
+      if (!s.ok()) return s;
+    } else if (it->key() == kFilterBlockName) {
       s = ReadBlock(*rep->file, rep->file_name, rep->footer.table_seed, h, verify,
                     &rep->filter_bytes);
       if (!s.ok()) return s;
@@ -196,6 +246,12 @@ Status TableReader::Open(const TableReaderOptions& options, std::unique_ptr<Rand
   }
   if (!it->status().ok()) return rep->Corrupt("malformed metaindex block");
   if (!have_props) return rep->Corrupt("no properties block");
+  const uint64_t range_del_entries = rep->range_dels ? rep->range_dels->num_entries() : 0;
+  if (range_del_entries != rep->props.num_range_deletions) {
+    return rep->Corrupt("holds " + std::to_string(range_del_entries) +
+                        " range deletion entries, its properties say " +
+                        std::to_string(rep->props.num_range_deletions));
+  }
   if (options.expected_file_number != 0 && rep->props.file_number != options.expected_file_number) {
     return rep->Corrupt("table was written as file " + std::to_string(rep->props.file_number) +
                         ", not " + std::to_string(options.expected_file_number));
@@ -214,28 +270,39 @@ bool TableReader::KeyMayMatch(std::string_view user_key) const {
 }
 
 Status TableReader::Get(const ReadBlockOptions& options, std::string_view internal_key,
-                        TableGet* result, std::string* value) const {
+                        TableGet* result, std::string* value,
+                        SequenceNumber* max_covering_seq) const {
   *result = TableGet::kAbsent;
   const std::string_view user_key = ExtractUserKey(internal_key);
-  if (!KeyMayMatch(user_key)) return Status::OK();
+  SequenceNumber covering = max_covering_seq != nullptr ? *max_covering_seq : 0;
+  if (rep_->range_dels != nullptr) {
+    covering = std::max(covering, rep_->range_dels->MaxCoveringSequence(
+                                      user_key, ExtractTag(internal_key) >> 8));
+    if (max_covering_seq != nullptr) *max_covering_seq = covering;
+  }
+  // No point entry for the key here: a covering tombstone still decides.
+  auto no_entry = [&] {
+    if (covering > 0) *result = TableGet::kDeletion;
+    return Status::OK();
+  };
+  if (!KeyMayMatch(user_key)) return no_entry();
   auto index = Block::NewIterator(rep_->index, CompareInternalKeys);
   index->Seek(internal_key);
-  if (!index->Valid())
-    return index->status().ok() ? Status::OK() : rep_->Corrupt("bad index block");
+  if (!index->Valid()) return index->status().ok() ? no_entry() : rep_->Corrupt("bad index block");
   std::shared_ptr<const Block> block;
   Status s = rep_->ReadDataBlock(options, index->value(), /*use_cache=*/true, &block);
   if (!s.ok()) return s;
   auto it = Block::NewIterator(block, CompareInternalKeys);
   it->Seek(internal_key);
-  if (!it->Valid()) return it->status().ok() ? Status::OK() : rep_->Corrupt("bad data block");
+  if (!it->Valid()) return it->status().ok() ? no_entry() : rep_->Corrupt("bad data block");
   ParsedInternalKey found;
   if (!ParseInternalKey(it->key(), &found)) return rep_->Corrupt("malformed key in a data block");
-  if (found.user_key != user_key) return Status::OK();
-  if (found.type == ValueType::kValue) {
+  if (found.user_key != user_key) return no_entry();
+  if (found.type == ValueType::kValue && found.sequence > covering) {
     *result = TableGet::kValue;
     value->assign(it->value());
   } else {
-    *result = TableGet::kDeletion;
+    *result = TableGet::kDeletion;  // a deletion, or a value a range tombstone hides
   }
   return Status::OK();
 }

@@ -1,7 +1,8 @@
 // TableReader: reads one table file (docs/format/sstable.md).
 //
-// Open reads and verifies the footer, metaindex, index, properties and
-// filter blocks and keeps them in memory for the reader's lifetime; data
+// Open reads and verifies the footer, metaindex, index, properties, filter
+// and range deletion blocks and keeps them in memory for the reader's
+// lifetime (the range tombstones decoded, fragmented, once per open); data
 // blocks are read (and verified, and decompressed) on demand.
 //
 // Block cache. With TableReaderOptions::block_cache, a data block is looked
@@ -30,10 +31,12 @@
 #include <string>
 #include <string_view>
 
+#include "rangedel/fragmented_range_tombstone_list.h"
 #include "sstable/format.h"
 #include "sstable/table_properties.h"
 #include "synapsed/file_system.h"
 #include "util/internal_iterator.h"
+#include "util/internal_key.h"
 
 namespace synapsed {
 
@@ -49,7 +52,9 @@ struct TableReaderOptions {
   Cache* block_cache = nullptr;
 };
 
-// What a point lookup found for a user key at a sequence.
+// What a point lookup found for a user key at a sequence: nothing, a live
+// value, or a deletion (a point deletion, or a range tombstone covering the
+// key: see TableReader::Get).
 enum class TableGet { kAbsent, kValue, kDeletion };
 
 class TableReader {
@@ -60,9 +65,14 @@ class TableReader {
   ~TableReader();
 
   // The newest entry for the user key of `internal_key` with a sequence at
-  // or below its sequence. Checks the filter before touching the index.
+  // or below its sequence, with range tombstones applied (as MemTable::Get):
+  // *max_covering_seq (may be null: 0) is the highest covering tombstone
+  // sequence of newer sources and is raised by this table's; a value older
+  // than it is kDeletion, and so is "no entry here" while it is above 0
+  // (every version in older sources is older than the tombstone). The
+  // tombstones are in memory; the filter is checked before the index.
   Status Get(const ReadBlockOptions& options, std::string_view internal_key, TableGet* result,
-             std::string* value) const;
+             std::string* value, SequenceNumber* max_covering_seq = nullptr) const;
   // False only if the filter proves user_key absent.
   bool KeyMayMatch(std::string_view user_key) const;
 
@@ -76,6 +86,8 @@ class TableReader {
 
   const TableProperties& properties() const;
   const std::string& file_name() const;
+  // The table's range tombstones, fragmented; null if it has none.
+  const std::shared_ptr<const FragmentedRangeTombstoneList>& range_tombstones() const;
 
  private:
   struct Rep;

@@ -44,6 +44,22 @@ std::string Entry(std::string_view ikey, std::string_view value) {
   return s;
 }
 
+// One line per range tombstone (each fragment, each sequence), in the form
+// of Entry's lines.
+void PrintRangeTombstones(const TableReader& reader) {
+  const auto& list = reader.range_tombstones();
+  if (list == nullptr) return;
+  for (size_t i = 0; i < list->num_fragments(); i++) {
+    const auto f = list->fragment(i);
+    if (!FLAGS_to.empty() && f.start >= std::string_view(FLAGS_to)) break;
+    if (!FLAGS_from.empty() && f.end <= std::string_view(FLAGS_from)) continue;
+    for (SequenceNumber seq : f.seqs) {
+      std::printf("'%s' seq:%" PRIu64 ", type:range_delete => '%s'\n", Printable(f.start).c_str(),
+                  seq, Printable(f.end).c_str());
+    }
+  }
+}
+
 Status OpenTable(const std::string& path, std::unique_ptr<TableReader>* reader) {
   auto fs = FileSystem::Default();
   uint64_t size;
@@ -73,7 +89,12 @@ Status Scan(const TableReader& reader) {
     }
     std::printf("%s\n", Entry(it->key(), it->value()).c_str());
   }
-  return it->status();
+  if (!it->status().ok()) return it->status();
+  if (reader.range_tombstones() != nullptr) {
+    std::printf("Range deletions (start seq => end):\n");
+    PrintRangeTombstones(reader);
+  }
+  return Status::OK();
 }
 
 Status Check(const TableReader& reader) {
@@ -86,7 +107,9 @@ Status Check(const TableReader& reader) {
                               "read " + std::to_string(n) + " entries, properties say " +
                                   std::to_string(reader.properties().num_entries));
   }
-  std::printf("%s: %" PRIu64 " entries checked\n", reader.file_name().c_str(), n);
+  const auto& tombstones = reader.range_tombstones();
+  std::printf("%s: %" PRIu64 " entries and %zu range deletions checked\n",
+              reader.file_name().c_str(), n, tombstones ? tombstones->num_entries() : size_t{0});
   return Status::OK();
 }
 
@@ -98,6 +121,16 @@ Status Raw(const TableReader& reader) {
     std::printf("  %s\n", Entry(it->key(), it->value()).c_str());
   }
   if (!it->status().ok()) return it->status();
+  std::printf("Range deletion fragments ([start, end) => sequences):\n");
+  if (const auto& list = reader.range_tombstones()) {
+    for (size_t i = 0; i < list->num_fragments(); i++) {
+      const auto f = list->fragment(i);
+      std::string seqs;
+      for (SequenceNumber seq : f.seqs) seqs += (seqs.empty() ? "" : " ") + std::to_string(seq);
+      std::printf("  ['%s', '%s') => %s\n", Printable(f.start).c_str(), Printable(f.end).c_str(),
+                  seqs.c_str());
+    }
+  }
   std::printf("Properties:\n%s", reader.properties().ToString().c_str());
   return reader.VerifyChecksums();
 }

@@ -21,9 +21,11 @@ std::string BaseName(const std::string& path) { return path.substr(path.rfind('/
 // 'user'@seq:put, like VersionEdit::DebugString, but honouring --hex.
 std::string KeyString(std::string_view ikey, bool hex) {
   ParsedInternalKey k;
-  if (!ParseInternalKey(ikey, &k)) return "(bad key '" + Printable(ikey, hex) + "')";
-  return "'" + Printable(k.user_key, hex) + "'@" + std::to_string(k.sequence) +
-         (k.type == ValueType::kValue ? ":put" : ":del");
+  if (!ParseInternalKeyAnyType(ikey, &k)) return "(bad key '" + Printable(ikey, hex) + "')";
+  const char* type = k.type == ValueType::kValue      ? ":put"
+                     : k.type == ValueType::kDeletion ? ":del"
+                                                      : ":rangedel";
+  return "'" + Printable(k.user_key, hex) + "'@" + std::to_string(k.sequence) + type;
 }
 
 // Reads a small file whole; Corruption if it is larger than max_bytes
@@ -115,7 +117,17 @@ Status VerifyTable(FileSystem* fs, const std::string& dbname, const std::string&
                                         " entries, its properties say " +
                                         std::to_string(reader->properties().num_entries));
   }
-  if (entries == 0 || first != f.smallest || last != f.largest) {
+  // Range tombstones widen the span (TableBuilder: their smallest key and
+  // the sentinel of their largest end).
+  const auto& tombstones = reader->range_tombstones();
+  if (tombstones != nullptr) {
+    const std::string lo = tombstones->SmallestKey(), hi = tombstones->LargestKey();
+    if (entries == 0 || CompareInternalKeys(lo, first) < 0) first = lo;
+    if (entries == 0 || CompareInternalKeys(hi, last) > 0) last = hi;
+    min_seq = std::min(min_seq, tombstones->smallest_seq());
+    max_seq = std::max(max_seq, tombstones->largest_seq());
+  }
+  if ((entries == 0 && tombstones == nullptr) || first != f.smallest || last != f.largest) {
     return Status::Corruption(name, "holds keys [" + KeyString(first, false) + " .. " +
                                         KeyString(last, false) + "], " + manifest + " records [" +
                                         KeyString(f.smallest, false) + " .. " +
