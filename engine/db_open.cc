@@ -303,7 +303,9 @@ Status DBImpl::Recover() {
     FileMetaData meta;
     meta.number = versions_->NewFileNumber();
     auto iter = MemTable::NewIterator(recovered);
-    s = WriteLevel0Table(fs_.get(), dbname_, TableOptions(meta.number), iter.get(), &meta);
+    const auto tombstones = recovered->RangeTombstones();
+    s = WriteLevel0Table(fs_.get(), dbname_, TableOptions(meta.number), iter.get(),
+                         tombstones.get(), &meta);
     if (!s.ok()) return s;
     edit.AddFile(0, meta);
     stat_flushes_.fetch_add(1, std::memory_order_relaxed);

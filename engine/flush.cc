@@ -1,16 +1,18 @@
 #include "engine/flush.h"
 
 #include "engine/filename.h"
+#include "memtable/memtable.h"
 #include "util/internal_key.h"
 
 namespace synapsed {
 
 Status WriteLevel0Table(FileSystem* fs, const std::string& dbname,
                         const TableBuilderOptions& options, InternalIterator* iter,
-                        FileMetaData* meta) {
+                        const FragmentedRangeTombstoneList* tombstones, FileMetaData* meta) {
   meta->file_size = 0;
   iter->SeekToFirst();
-  if (!iter->Valid()) return iter->status();
+  const bool no_tombstones = tombstones == nullptr || tombstones->empty();
+  if (!iter->Valid() && (no_tombstones || !iter->status().ok())) return iter->status();
 
   const std::string path = TableFileName(dbname, meta->number);
   std::unique_ptr<WritableFile> file;
@@ -18,6 +20,7 @@ Status WriteLevel0Table(FileSystem* fs, const std::string& dbname,
   if (!s.ok()) return s;
   TableBuilder builder(options, file.get());
   for (; iter->Valid(); iter->Next()) builder.Add(iter->key(), iter->value());
+  if (!no_tombstones) builder.AddRangeTombstones(*tombstones);
   s = iter->status();
   if (s.ok()) s = builder.Finish();
   // Data, then the directory entry: both durable before any edit names it.
@@ -36,6 +39,13 @@ Status WriteLevel0Table(FileSystem* fs, const std::string& dbname,
   meta->smallest_seqno = p.smallest_seqno;
   meta->largest_seqno = p.largest_seqno;
   return Status::OK();
+}
+
+Status WriteLevel0Table(FileSystem* fs, const std::string& dbname,
+                        const TableBuilderOptions& options, InternalIterator* iter,
+                        FileMetaData* meta) {
+  const auto tombstones = MemTable::RangeTombstonesOf(iter);
+  return WriteLevel0Table(fs, dbname, options, iter, tombstones.get(), meta);
 }
 
 }  // namespace synapsed

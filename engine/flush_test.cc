@@ -12,6 +12,12 @@ namespace synapsed {
 namespace {
 constexpr char kDb[] = "/db";
 
+std::string IKeyString(std::string_view user_key, SequenceNumber seq, ValueType type) {
+  std::string k;
+  AppendInternalKey(&k, user_key, seq, type);
+  return k;
+}
+
 class FlushTest : public ::testing::Test {
  protected:
   FlushTest()
@@ -90,6 +96,49 @@ TEST_F(FlushTest, EveryFailureRemovesThePartialTable) {
     EXPECT_TRUE(fs_->FileExists(TableFileName(kDb, 9)).IsNotFound()) << static_cast<int>(op);
     fs_->ClearFaults();
   }
+}
+
+TEST_F(FlushTest, WritesTheMemtablesRangeTombstones) {
+  mem_->Add(1, ValueType::kValue, "b", "v1");
+  mem_->Add(2, ValueType::kRangeDeletion, "a", "c");
+  mem_->Add(3, ValueType::kRangeDeletion, "m", "z");
+  mem_->Add(4, ValueType::kValue, "d", "v4");
+  FileMetaData meta;
+  meta.number = 11;
+  // Given only the memtable's iterator (the background flush's call), the
+  // tombstones come along.
+  auto iter = MemTable::NewIterator(mem_);
+  ASSERT_TRUE(WriteLevel0Table(fs_.get(), kDb, Options(11), iter.get(), &meta).ok());
+  EXPECT_EQ(IKeyString("a", 2, ValueType::kRangeDeletion), meta.smallest);
+  std::string sentinel;
+  AppendRangeTombstoneSentinel(&sentinel, "z");
+  EXPECT_EQ(sentinel, meta.largest);
+  EXPECT_EQ(1u, meta.smallest_seqno);
+  EXPECT_EQ(4u, meta.largest_seqno);
+  std::unique_ptr<RandomAccessFile> file;
+  ASSERT_TRUE(fs_->NewRandomAccessFile(TableFileName(kDb, 11), &file).ok());
+  std::unique_ptr<TableReader> reader;
+  ASSERT_TRUE(TableReader::Open(TableReaderOptions(), std::move(file), meta.file_size,
+                                "000011.sst", &reader)
+                  .ok());
+  ASSERT_NE(nullptr, reader->range_tombstones());
+  EXPECT_EQ(2u, reader->range_tombstones()->num_entries());
+  EXPECT_EQ(2u, reader->properties().num_entries);
+}
+
+TEST_F(FlushTest, AMemtableOfTombstonesAloneStillMakesATable) {
+  mem_->Add(5, ValueType::kRangeDeletion, "k", "p");
+  FileMetaData meta;
+  meta.number = 12;
+  auto iter = MemTable::NewIterator(mem_);
+  const auto tombstones = mem_->RangeTombstones();
+  ASSERT_TRUE(
+      WriteLevel0Table(fs_.get(), kDb, Options(12), iter.get(), tombstones.get(), &meta).ok());
+  EXPECT_GT(meta.file_size, 0u);
+  EXPECT_EQ(IKeyString("k", 5, ValueType::kRangeDeletion), meta.smallest);
+  EXPECT_EQ(5u, meta.smallest_seqno);
+  EXPECT_EQ(5u, meta.largest_seqno);
+  EXPECT_TRUE(fs_->FileExists(TableFileName(kDb, 12)).ok());
 }
 
 }  // namespace synapsed

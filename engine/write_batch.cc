@@ -33,10 +33,21 @@ void WriteBatch::Delete(std::string_view key) {
   PutLengthPrefixed(&rep_, key);
 }
 
+Status WriteBatch::DeleteRange(std::string_view begin, std::string_view end) {
+  if (begin > end) return Status::InvalidArgument("DeleteRange", "end key comes before begin key");
+  if (begin == end) return Status::OK();  // an empty range deletes nothing
+  WriteBatchInternal::SetCount(this, Count() + 1);
+  rep_.push_back(static_cast<char>(ValueType::kRangeDeletion));
+  PutLengthPrefixed(&rep_, begin);
+  PutLengthPrefixed(&rep_, end);
+  return Status::OK();
+}
+
 namespace {
 
-// Walks the updates of rep, calling fn(type, key, value) for each. Returns
-// Corruption on a malformed update or a count that does not match.
+// Walks the updates of rep, calling fn(type, key, value) for each (a range
+// deletion passes its begin and end as key and value). Returns Corruption on
+// a malformed update or a count that does not match.
 template <typename Fn>
 Status ForEachUpdate(std::string_view rep, Fn&& fn) {
   if (rep.size() < WriteBatchInternal::kHeaderBytes) {
@@ -60,6 +71,13 @@ Status ForEachUpdate(std::string_view rep, Fn&& fn) {
           return Status::Corruption("write batch", "bad delete");
         }
         break;
+      case static_cast<uint8_t>(ValueType::kRangeDeletion):
+        if (!GetLengthPrefixed(&input, &key) || !GetLengthPrefixed(&input, &value)) {
+          return Status::Corruption("write batch", "bad range deletion");
+        }
+        // DeleteRange never records an empty or inverted range.
+        if (key >= value) return Status::Corruption("write batch", "range deletion with begin >= end");
+        break;
       default:
         return Status::Corruption("write batch", "unknown update type " + std::to_string(type));
     }
@@ -80,10 +98,10 @@ Status WriteBatch::Iterate(Handler* handler) const {
   Status s = WriteBatchInternal::Validate(*this);
   if (!s.ok()) return s;
   return ForEachUpdate(rep_, [handler](ValueType t, std::string_view k, std::string_view v) {
-    if (t == ValueType::kValue) {
-      handler->Put(k, v);
-    } else {
-      handler->Delete(k);
+    switch (t) {
+      case ValueType::kValue: handler->Put(k, v); break;
+      case ValueType::kDeletion: handler->Delete(k); break;
+      case ValueType::kRangeDeletion: handler->DeleteRange(k, v); break;
     }
   });
 }

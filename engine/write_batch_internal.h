@@ -1,8 +1,10 @@
 // WriteBatchInternal: the engine's access to a WriteBatch's serialized form.
 //
 //   batch  := sequence (fixed64) count (fixed32) update*
-//   update := kValue    varint32-prefixed key, varint32-prefixed value
-//           | kDeletion varint32-prefixed key
+//   update := kValue         varint32-prefixed key, varint32-prefixed value
+//           | kDeletion      varint32-prefixed key
+//           | kRangeDeletion varint32-prefixed begin, varint32-prefixed end
+//                            (begin < end bytewise)
 // (docs/format/write_batch.md). The header's sequence is the sequence of the
 // first update; update i gets sequence + i.
 #ifndef SYNAPSED_ENGINE_WRITE_BATCH_INTERNAL_H_
@@ -34,9 +36,9 @@ class WriteBatchInternal {
   static void Append(WriteBatch* dst, const WriteBatch& src);
 
   // Inserts every update into mem with consecutive sequences starting at the
-  // batch's.
+  // batch's (a range deletion goes to mem's range tombstones).
   // REQUIRES: the caller is mem's single writer; b is well formed (built by
-  // Put/Delete, or passed Validate: a batch read from disk must be validated
+  // Put/Delete/DeleteRange, or passed Validate: a batch read from disk must be validated
   // first, or a malformed one could be half applied).
   static Status InsertInto(const WriteBatch& b, MemTable* mem);
   // Checks the batch's structure without applying it.

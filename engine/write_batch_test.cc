@@ -8,7 +8,8 @@
 namespace synapsed {
 
 namespace {
-// Renders a batch by replaying it into a memtable: "Put(k, v)@seq|Delete(k)@seq|".
+// Renders a batch by replaying it into a memtable: "Put(k, v)@seq|Delete(k)@seq|",
+// then its range tombstones' fragments "DeleteRange(b, e)@seq|".
 std::string PrintContents(const WriteBatch& b) {
   auto mem = std::make_shared<MemTable>();
   Status s = WriteBatchInternal::Validate(b);
@@ -27,6 +28,15 @@ std::string PrintContents(const WriteBatch& b) {
     }
     out += "@" + std::to_string(ikey.sequence) + "|";
   }
+  if (auto tombstones = mem->RangeTombstones()) {
+    for (size_t i = 0; i < tombstones->num_fragments(); i++) {
+      const auto f = tombstones->fragment(i);
+      for (SequenceNumber seq : f.seqs) {
+        out += "DeleteRange(" + std::string(f.start) + ", " + std::string(f.end) + ")@" +
+               std::to_string(seq) + "|";
+      }
+    }
+  }
   return out;
 }
 
@@ -36,6 +46,9 @@ struct Recorder : WriteBatch::Handler {
     seen += "P:" + std::string(k) + "=" + std::string(v) + ";";
   }
   void Delete(std::string_view k) override { seen += "D:" + std::string(k) + ";"; }
+  void DeleteRange(std::string_view b, std::string_view e) override {
+    seen += "R:" + std::string(b) + ".." + std::string(e) + ";";
+  }
 };
 }  // namespace
 
@@ -113,6 +126,72 @@ TEST(WriteBatchTest, MalformedBatchesAreCorruptionNeverApplied) {
   Recorder r;
   EXPECT_TRUE(b.Iterate(&r).IsCorruption());
   EXPECT_EQ("", r.seen);  // the handler saw nothing of the bad batch
+}
+
+TEST(WriteBatchTest, DeleteRangeIsOneUpdateWithItsOwnSequence) {
+  WriteBatch batch;
+  batch.Put("a", "1");
+  ASSERT_TRUE(batch.DeleteRange("b", "d").ok());
+  batch.Delete("c");
+  WriteBatchInternal::SetSequence(&batch, 10);
+  EXPECT_EQ(3u, batch.Count());
+  EXPECT_EQ("Put(a, 1)@10|Delete(c)@12|DeleteRange(b, d)@11|", PrintContents(batch));
+  Recorder r;
+  ASSERT_TRUE(batch.Iterate(&r).ok());
+  EXPECT_EQ("P:a=1;R:b..d;D:c;", r.seen);
+}
+
+TEST(WriteBatchTest, DeleteRangeRejectsInvertedAndSkipsEmptyRanges) {
+  WriteBatch batch;
+  batch.Put("k", "v");
+  const std::string before(WriteBatchInternal::Contents(batch));
+  EXPECT_TRUE(batch.DeleteRange("z", "a").IsInvalidArgument());
+  EXPECT_TRUE(batch.DeleteRange("m", "m").ok());  // empty: nothing recorded
+  EXPECT_EQ(before, std::string(WriteBatchInternal::Contents(batch)));
+  EXPECT_EQ(1u, batch.Count());
+  // The empty key is a valid begin; any longer key is above it.
+  ASSERT_TRUE(batch.DeleteRange("", std::string("\0", 1)).ok());
+  EXPECT_EQ(2u, batch.Count());
+}
+
+TEST(WriteBatchTest, DeleteRangeGoldenBytes) {
+  WriteBatch batch;
+  ASSERT_TRUE(batch.DeleteRange("a", "c").ok());
+  WriteBatchInternal::SetSequence(&batch, 7);
+  const std::string expected(
+      "\x07\x00\x00\x00\x00\x00\x00\x00"  // sequence 7
+      "\x01\x00\x00\x00"                  // count 1
+      "\x02\x01" "a\x01" "c",                  // kRangeDeletion "a" "c"
+      17);
+  EXPECT_EQ(expected, std::string(WriteBatchInternal::Contents(batch)));
+}
+
+TEST(WriteBatchTest, MalformedRangeDeletionsAreCorruption) {
+  WriteBatch good;
+  ASSERT_TRUE(good.DeleteRange("begin", "end").ok());
+  const std::string rep(WriteBatchInternal::Contents(good));
+  for (size_t len = WriteBatchInternal::kHeaderBytes; len < rep.size(); len++) {
+    WriteBatch b;
+    ASSERT_TRUE(WriteBatchInternal::SetContents(&b, rep.substr(0, len)).ok());
+    EXPECT_TRUE(WriteBatchInternal::Validate(b).IsCorruption()) << len;
+  }
+  // A recorded range with begin >= end is never written by DeleteRange: damage.
+  for (const auto& [begin, end] : std::vector<std::pair<std::string, std::string>>{
+           {"b", "a"}, {"same", "same"}, {"x", ""}}) {
+    std::string bad = rep.substr(0, WriteBatchInternal::kHeaderBytes);
+    bad.push_back(static_cast<char>(ValueType::kRangeDeletion));
+    bad.push_back(static_cast<char>(begin.size()));
+    bad += begin;
+    bad.push_back(static_cast<char>(end.size()));
+    bad += end;
+    WriteBatch b;
+    ASSERT_TRUE(WriteBatchInternal::SetContents(&b, bad).ok());
+    Recorder r;
+    Status s = b.Iterate(&r);
+    EXPECT_TRUE(s.IsCorruption()) << begin << ".." << end;
+    EXPECT_NE(std::string::npos, s.ToString().find("begin >= end")) << s.ToString();
+    EXPECT_EQ("", r.seen);
+  }
 }
 
 }  // namespace synapsed

@@ -1,5 +1,7 @@
 #include "memtable/memtable.h"
 
+#include <algorithm>
+#include <cassert>
 #include <cstring>
 
 #include "util/coding.h"
@@ -31,10 +33,12 @@ int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
 }
 
 MemTable::MemTable(size_t arena_block_size)
-    : arena_(arena_block_size), table_(KeyComparator(), &arena_) {}
+    : arena_(arena_block_size),
+      table_(KeyComparator(), &arena_),
+      range_del_table_(KeyComparator(), &arena_) {}
 
-void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view key,
-                   std::string_view value) {
+const char* MemTable::EncodeEntry(SequenceNumber seq, ValueType type, std::string_view key,
+                                  std::string_view value) {
   const size_t ikey_len = key.size() + kTagBytes;
   const size_t encoded_len = VarintLength(ikey_len) + ikey_len + VarintLength(value.size()) +
                              value.size();
@@ -47,34 +51,76 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view key,
   p += kTagBytes;
   p = EncodeVarint32(p, static_cast<uint32_t>(value.size()));
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
-  table_.Insert(buf);
+  return buf;
+}
+
+void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view key,
+                   std::string_view value) {
+  const char* entry = EncodeEntry(seq, type, key, value);
   num_entries_.fetch_add(1, std::memory_order_relaxed);
+  if (type == ValueType::kRangeDeletion) {
+    assert(key < value);
+    range_del_table_.Insert(entry);
+    num_range_deletes_.fetch_add(1, std::memory_order_release);
+    return;
+  }
+  table_.Insert(entry);
   if (type == ValueType::kDeletion) num_deletes_.fetch_add(1, std::memory_order_relaxed);
 }
 
-bool MemTable::Get(const LookupKey& key, std::string* value, bool* found_value) const {
+std::shared_ptr<const FragmentedRangeTombstoneList> MemTable::RangeTombstones() const {
+  const uint64_t n = num_range_deletes_.load(std::memory_order_acquire);
+  if (n == 0) return nullptr;
+  MutexLock l(&range_del_mu_);
+  if (range_del_cache_ != nullptr && range_del_cache_count_ >= n) return range_del_cache_;
+  // The first n tombstones were inserted before their count was published,
+  // so the walk finds them (and perhaps later ones, which are harmless: a
+  // reader's sequence filters them out).
+  std::vector<RangeTombstone> tombstones;
+  tombstones.reserve(n);
+  Table::Iterator it(&range_del_table_);
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    const std::string_view ikey = GetLengthPrefixedSlice(it.key());
+    const std::string_view end = GetLengthPrefixedSlice(ikey.data() + ikey.size());
+    tombstones.push_back(
+        {std::string(ExtractUserKey(ikey)), std::string(end), ExtractTag(ikey) >> 8});
+  }
+  range_del_cache_ = std::make_shared<const FragmentedRangeTombstoneList>(tombstones);
+  range_del_cache_count_ = n;
+  return range_del_cache_;
+}
+
+bool MemTable::Get(const LookupKey& key, std::string* value, bool* found_value,
+                   SequenceNumber* max_covering_seq) const {
+  SequenceNumber covering = max_covering_seq != nullptr ? *max_covering_seq : 0;
+  const SequenceNumber read_seq = ExtractTag(key.internal_key()) >> 8;
+  if (num_range_deletes_.load(std::memory_order_acquire) > 0) {
+    if (auto tombstones = RangeTombstones()) {
+      covering = std::max(covering, tombstones->MaxCoveringSequence(key.user_key(), read_seq));
+    }
+  }
+  if (max_covering_seq != nullptr) *max_covering_seq = covering;
   Table::Iterator iter(&table_);
   iter.Seek(key.memtable_key());
-  if (!iter.Valid()) return false;
   // The first entry at or after (user_key, seq) is the newest visible version
   // of user_key, if it has the same user key.
-  const char* entry = iter.key();
-  std::string_view ikey = GetLengthPrefixedSlice(entry);
-  if (ExtractUserKey(ikey) != key.user_key()) return false;
-  switch (static_cast<ValueType>(ExtractTag(ikey) & 0xff)) {
-    case ValueType::kValue: {
-      std::string_view v = GetLengthPrefixedSlice(ikey.data() + ikey.size());
-      value->assign(v.data(), v.size());
-      *found_value = true;
+  if (iter.Valid()) {
+    const std::string_view ikey = GetLengthPrefixedSlice(iter.key());
+    if (ExtractUserKey(ikey) == key.user_key()) {
+      const uint64_t tag = ExtractTag(ikey);
+      if (static_cast<ValueType>(tag & 0xff) == ValueType::kValue && (tag >> 8) > covering) {
+        std::string_view v = GetLengthPrefixedSlice(ikey.data() + ikey.size());
+        value->assign(v.data(), v.size());
+        *found_value = true;
+        return true;
+      }
+      *found_value = false;  // a deletion, or a value a range tombstone hides
       return true;
     }
-    case ValueType::kDeletion:
-      *found_value = false;
-      return true;
-    case ValueType::kRangeDeletion:  // never in this skiplist
-      break;
   }
-  return false;
+  // No version here; a covering tombstone hides every older one.
+  *found_value = false;
+  return covering > 0;
 }
 
 class MemTable::Iter final : public InternalIterator {
@@ -94,6 +140,7 @@ class MemTable::Iter final : public InternalIterator {
     return GetLengthPrefixedSlice(k.data() + k.size());
   }
   Status status() const override { return Status::OK(); }
+  const MemTable* mem() const { return mem_.get(); }
 
  private:
   const char* EncodeTarget(std::string_view target) {
@@ -109,6 +156,12 @@ class MemTable::Iter final : public InternalIterator {
 
 std::unique_ptr<InternalIterator> MemTable::NewIterator(std::shared_ptr<const MemTable> mem) {
   return std::make_unique<Iter>(std::move(mem));
+}
+
+std::shared_ptr<const FragmentedRangeTombstoneList> MemTable::RangeTombstonesOf(
+    const InternalIterator* iter) {
+  const auto* mem_iter = dynamic_cast<const Iter*>(iter);
+  return mem_iter != nullptr ? mem_iter->mem()->RangeTombstones() : nullptr;
 }
 
 }  // namespace synapsed

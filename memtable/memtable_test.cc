@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "testutil/testutil.h"
 #include "util/random.h"
@@ -91,6 +93,126 @@ TEST(MemTableTest, LargeValuesAndBinaryKeys) {
     ASSERT_EQ(v, got);
   }
   EXPECT_GT(mem.ApproximateMemoryUsage(), 0u);
+}
+
+TEST(MemTableTest, RangeTombstonesHideOlderVersionsOnly) {
+  auto mem = std::make_shared<MemTable>();
+  mem->Add(1, ValueType::kValue, "a", "a1");
+  mem->Add(2, ValueType::kValue, "b", "b2");
+  mem->Add(3, ValueType::kRangeDeletion, "a", "c");  // hides a@1, b@2
+  mem->Add(4, ValueType::kValue, "b", "b4");          // newer than the tombstone
+  mem->Add(5, ValueType::kValue, "c", "c5");          // c is the exclusive end
+  EXPECT_EQ(5u, mem->num_entries());
+  EXPECT_EQ(1u, mem->num_range_deletes());
+  EXPECT_EQ(0u, mem->num_deletes());
+
+  std::string v;
+  bool found = true;
+  // At 2, before the tombstone, both are visible.
+  ASSERT_TRUE(mem->Get(LookupKey("a", 2), &v, &found));
+  EXPECT_TRUE(found);
+  EXPECT_EQ("a1", v);
+  // From 3 on, a is deleted; "no version newer than the tombstone" decides.
+  ASSERT_TRUE(mem->Get(LookupKey("a", 3), &v, &found));
+  EXPECT_FALSE(found);
+  ASSERT_TRUE(mem->Get(LookupKey("b", 3), &v, &found));
+  EXPECT_FALSE(found);
+  ASSERT_TRUE(mem->Get(LookupKey("b", 4), &v, &found));
+  EXPECT_TRUE(found);
+  EXPECT_EQ("b4", v);
+  // A key in the range with no version here is decided too (older sources
+  // hold only older versions).
+  SequenceNumber covering = 0;
+  ASSERT_TRUE(mem->Get(LookupKey("aa", 100), &v, &found, &covering));
+  EXPECT_FALSE(found);
+  EXPECT_EQ(3u, covering);
+  covering = 0;
+  EXPECT_FALSE(mem->Get(LookupKey("c", 4), &v, &found, &covering));
+  EXPECT_EQ(0u, covering);
+  // A tombstone from a newer source hides this memtable's older value.
+  covering = 7;
+  ASSERT_TRUE(mem->Get(LookupKey("c", 100), &v, &found, &covering));
+  EXPECT_FALSE(found);
+  EXPECT_EQ(7u, covering);
+
+  // The iterator holds point entries only.
+  auto iter = MemTable::NewIterator(mem);
+  int n = 0;
+  for (iter->SeekToFirst(); iter->Valid(); iter->Next()) {
+    ParsedInternalKey p;
+    ASSERT_TRUE(ParseInternalKey(iter->key(), &p));
+    n++;
+  }
+  EXPECT_EQ(4, n);
+  EXPECT_EQ(mem->RangeTombstones(), MemTable::RangeTombstonesOf(iter.get()));
+}
+
+TEST(MemTableTest, FragmentedListIsCachedUntilATombstoneIsAdded) {
+  MemTable mem;
+  EXPECT_EQ(nullptr, mem.RangeTombstones());
+  mem.Add(1, ValueType::kRangeDeletion, "a", "m");
+  auto first = mem.RangeTombstones();
+  ASSERT_NE(nullptr, first);
+  EXPECT_EQ(first, mem.RangeTombstones());  // no rebuild without a new tombstone
+  mem.Add(2, ValueType::kValue, "b", "v");
+  EXPECT_EQ(first, mem.RangeTombstones());  // a put does not invalidate it
+  mem.Add(3, ValueType::kRangeDeletion, "f", "z");
+  auto second = mem.RangeTombstones();
+  ASSERT_NE(first, second);
+  EXPECT_EQ(1u, first->num_fragments());  // readers holding the old list keep it
+  EXPECT_EQ(3u, second->num_fragments());
+  EXPECT_EQ(3u, second->MaxCoveringSequence("g", 10));
+}
+
+// One writer adding puts and tombstones while readers look up keys and take
+// the fragmented list: every read sees at least what was published before
+// it (TSan checks the cache's locking).
+TEST(MemTableTest, ConcurrentReadersWhileTombstonesAreAdded) {
+  MemTable mem;
+  std::atomic<SequenceNumber> published{0};
+  std::atomic<bool> done{false};
+  constexpr int kWrites = 2000;
+  std::thread writer([&] {
+    for (SequenceNumber seq = 1; seq <= kWrites; seq++) {
+      const std::string k = "k" + std::to_string(seq % 50);
+      if (seq % 3 == 0) {
+        mem.Add(seq, ValueType::kRangeDeletion, k, k + "~");
+      } else {
+        mem.Add(seq, ValueType::kValue, k, std::to_string(seq));
+      }
+      published.store(seq, std::memory_order_release);
+    }
+    done.store(true);
+  });
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; r++) {
+    readers.emplace_back([&, r] {
+      Random rnd(r + 1);
+      while (!done.load()) {
+        const SequenceNumber seq = published.load(std::memory_order_acquire);
+        if (seq < 3) continue;
+        // The newest update of some key, as published: a tombstone at a
+        // multiple of 3 must be seen.
+        const SequenceNumber last_tombstone = seq - seq % 3;
+        const std::string k = "k" + std::to_string(last_tombstone % 50);
+        std::string v;
+        bool found = true;
+        SequenceNumber covering = 0;
+        bool decided = mem.Get(LookupKey(k, last_tombstone), &v, &found, &covering);
+        ASSERT_TRUE(decided);
+        ASSERT_FALSE(found);
+        ASSERT_EQ(last_tombstone, covering);
+        if (rnd.OneIn(4)) {
+          auto list = mem.RangeTombstones();
+          ASSERT_NE(nullptr, list);
+          ASSERT_GE(list->largest_seq(), last_tombstone);
+        }
+      }
+    });
+  }
+  writer.join();
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(static_cast<uint64_t>(kWrites / 3), mem.num_range_deletes());
 }
 
 }  // namespace synapsed

@@ -37,6 +37,9 @@ class Printer : public WriteBatch::Handler {
     if (FLAGS_print_values) line += " => '" + Printable(v) + "'";
   }
   void Delete(std::string_view k) override { line += " DELETE '" + Printable(k) + "'"; }
+  void DeleteRange(std::string_view begin, std::string_view end) override {
+    line += " DELETE_RANGE '" + Printable(begin) + "' .. '" + Printable(end) + "'";
+  }
   std::string line;
 };
 

@@ -23,6 +23,8 @@ class WriteBatch {
     virtual ~Handler();
     virtual void Put(std::string_view key, std::string_view value) = 0;
     virtual void Delete(std::string_view key) = 0;
+    // Every key k with begin <= k < end (bytewise); begin < end.
+    virtual void DeleteRange(std::string_view begin, std::string_view end) = 0;
   };
 
   WriteBatch();
@@ -35,6 +37,12 @@ class WriteBatch {
   // Keys and values are copied. Sizes must be below 4 GiB each.
   void Put(std::string_view key, std::string_view value);
   void Delete(std::string_view key);
+  // Deletes every key k with begin <= k < end (bytewise), as of this batch's
+  // place in the write order: a later Put of a key in the range (in this
+  // batch or a later write) is visible again. InvalidArgument (and the batch
+  // unchanged) if begin > end; begin == end is an empty range: OK, and
+  // nothing is added. Counts as one update.
+  Status DeleteRange(std::string_view begin, std::string_view end);
   void Clear();
   // Number of updates.
   uint32_t Count() const;
