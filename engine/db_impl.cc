@@ -106,11 +106,15 @@ Status DBImpl::GetFromView(const ReadOptions& options, SequenceNumber seq, const
                            std::string_view key, BlockMemo* memo, std::string* value) {
   LookupKey lkey(key, seq);
   bool found_value = false;
-  if (view.mem->Get(lkey, value, &found_value)) {
+  // The highest sequence (<= seq) of a range tombstone covering key seen so
+  // far, newest source first: a version older than it is deleted, and the
+  // first source that has one decides (every version below is older).
+  SequenceNumber covering = 0;
+  if (view.mem->Get(lkey, value, &found_value, &covering)) {
     return found_value ? Status::OK() : Status::NotFound(std::string_view());
   }
   for (const auto& imm : view.imm) {
-    if (imm->Get(lkey, value, &found_value)) {
+    if (imm->Get(lkey, value, &found_value, &covering)) {
       return found_value ? Status::OK() : Status::NotFound(std::string_view());
     }
   }
@@ -118,7 +122,7 @@ Status DBImpl::GetFromView(const ReadOptions& options, SequenceNumber seq, const
   block_options.memo = memo;
   TableGet result = TableGet::kAbsent;
   Status s = view.version->Get(table_cache_.get(), block_options, lkey.internal_key(), &result,
-                               value);
+                               value, &covering);
   if (!s.ok()) return s;
   if (result == TableGet::kValue) return Status::OK();
   value->clear();
@@ -184,20 +188,41 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   const SequenceNumber seq = ReadSequence(options);
   const ReadBlockOptions block_options = BlockOptions(options);
   std::vector<std::unique_ptr<InternalIterator>> children;
+  // Each source's range tombstones, asked per key by the DB iterator: the
+  // memtables' and level 0's lists now, deeper levels' per table as the
+  // keys reach them.
+  std::vector<std::unique_ptr<RangeDelCursor>> range_dels;
+  auto add_tombstones = [&](std::shared_ptr<const FragmentedRangeTombstoneList> list) {
+    if (list != nullptr) range_dels.push_back(NewFragmentCursor(std::move(list), seq));
+  };
   children.push_back(MemTable::NewIterator(view->mem));
-  for (const auto& imm : view->imm) children.push_back(MemTable::NewIterator(imm));
+  add_tombstones(view->mem->RangeTombstones());
+  for (const auto& imm : view->imm) {
+    children.push_back(MemTable::NewIterator(imm));
+    add_tombstones(imm->RangeTombstones());
+  }
   for (const auto& f : view->version->files(0)) {
     children.push_back(table_cache_->NewIterator(block_options, f->number, f->file_size));
+    std::shared_ptr<const TableReader> reader;
+    s = table_cache_->FindTable(f->number, f->file_size, &reader);
+    if (s.ok()) {
+      add_tombstones(reader->range_tombstones());
+    } else {
+      range_dels.push_back(NewErrorRangeDelCursor(s));
+    }
   }
   for (int level = 1; level < kNumLevels; level++) {
     if (view->version->NumFiles(level) == 0) continue;
     children.push_back(
         NewLevelIterator(table_cache_.get(), block_options, view->version->files(level)));
+    range_dels.push_back(
+        NewLevelRangeDelCursor(table_cache_.get(), view->version->files(level), seq));
   }
   // The view stays pinned while the iterator lives: its memtables, and (for
   // when compaction deletes files) the version whose tables it reads.
   return NewDBIterator(NewMergingIterator(std::move(children)), seq, options.iterate_lower_bound,
-                       options.iterate_upper_bound, std::move(view));
+                       options.iterate_upper_bound, std::move(view),
+                       NewMergedRangeDelCursor(std::move(range_dels)));
 }
 
 const Snapshot* DBImpl::GetSnapshot() {
@@ -226,6 +251,8 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
     *value = std::to_string(view->mem->num_entries());
   } else if (name == "num-deletes-active-mem-table") {
     *value = std::to_string(view->mem->num_deletes());
+  } else if (name == "num-range-deletes-active-mem-table") {
+    *value = std::to_string(view->mem->num_range_deletes());
   } else if (name == "cur-size-active-mem-table") {
     *value = std::to_string(view->mem->ApproximateMemoryUsage());
   } else if (name == "num-immutable-mem-table") {
@@ -278,7 +305,8 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
         buf, sizeof(buf),
         "** DB Stats **\n"
         "Last sequence: %" PRIu64 "\n"
-        "Memtable: %" PRIu64 " entries (%" PRIu64 " deletes), %zu bytes; %zu frozen\n"
+        "Memtable: %" PRIu64 " entries (%" PRIu64 " deletes, %" PRIu64
+        " range deletes), %zu bytes; %zu frozen\n"
         "Writes: %" PRIu64 " batches in %" PRIu64 " groups (%.2f batches/group)\n"
         "WAL: %" PRIu64 " bytes written, %" PRIu64 " syncs\n"
         "Flushes: %" PRIu64 ", %" PRIu64 " bytes written, %.3f s\n"
@@ -289,7 +317,8 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
         "Block cache: capacity %zu, usage %" PRIu64 ", entries %" PRIu64 ", hits %" PRIu64
         ", misses %" PRIu64 ", inserts %" PRIu64 ", evictions %" PRIu64 "\n",
         last_sequence_.load(std::memory_order_acquire), view->mem->num_entries(),
-        view->mem->num_deletes(), view->mem->ApproximateMemoryUsage(), view->imm.size(),
+        view->mem->num_deletes(), view->mem->num_range_deletes(),
+        view->mem->ApproximateMemoryUsage(), view->imm.size(),
         batches, groups, groups == 0 ? 0.0 : static_cast<double>(batches) / groups,
         stat_wal_bytes_.load(std::memory_order_relaxed),
         stat_wal_syncs_.load(std::memory_order_relaxed),

@@ -65,6 +65,8 @@ class DBImpl final : public DB {
 
   Status Put(const WriteOptions& options, std::string_view key, std::string_view value) override;
   Status Delete(const WriteOptions& options, std::string_view key) override;
+  Status DeleteRange(const WriteOptions& options, std::string_view begin,
+                     std::string_view end) override;
   Status Write(const WriteOptions& options, WriteBatch* batch) override EXCLUDES(mu_);
   Status Get(const ReadOptions& options, std::string_view key, std::string* value) override;
   std::vector<Status> MultiGet(const ReadOptions& options,

@@ -18,9 +18,10 @@ class DBIter final : public Iterator {
  public:
   DBIter(std::unique_ptr<InternalIterator> iter, SequenceNumber seq,
          std::optional<std::string> lower, std::optional<std::string> upper,
-         std::shared_ptr<const void> pin)
+         std::shared_ptr<const void> pin, std::unique_ptr<RangeDelCursor> range_dels)
       : pin_(std::move(pin)),
         iter_(std::move(iter)),
+        range_dels_(std::move(range_dels)),
         sequence_(seq),
         lower_(std::move(lower)),
         upper_(std::move(upper)) {}
@@ -127,6 +128,20 @@ class DBIter final : public Iterator {
     return false;
   }
 
+  // The type the walk treats ikey as: a value a range tombstone hides is a
+  // deletion. False (status_ set) if the tombstones cannot be read.
+  bool EffectiveType(const ParsedInternalKey& ikey, ValueType* type) {
+    *type = ikey.type;
+    if (ikey.type != ValueType::kValue || range_dels_ == nullptr) return true;
+    const SequenceNumber covering = range_dels_->CoveringSequence(ikey.user_key);
+    if (!range_dels_->status().ok()) {
+      status_ = range_dels_->status();
+      return false;
+    }
+    if (ikey.sequence < covering) *type = ValueType::kDeletion;
+    return true;
+  }
+
   void Invalidate() {
     valid_ = false;
     direction_ = kForward;
@@ -143,7 +158,9 @@ class DBIter final : public Iterator {
       if (upper_ && ikey.user_key >= std::string_view(*upper_)) break;
       if (ikey.sequence > sequence_) continue;
       if (skipping && ikey.user_key <= std::string_view(saved_key_)) continue;
-      if (ikey.type == ValueType::kDeletion) {
+      ValueType type;
+      if (!EffectiveType(ikey, &type)) break;
+      if (type == ValueType::kDeletion) {
         // Hide this key's older versions too.
         saved_key_.assign(ikey.user_key);
         skipping = true;
@@ -169,7 +186,10 @@ class DBIter final : public Iterator {
       if (lower_ && ikey.user_key < std::string_view(*lower_)) break;
       if (ikey.sequence > sequence_) continue;
       if (current != ValueType::kDeletion && ikey.user_key < std::string_view(saved_key_)) break;
-      current = ikey.type;
+      if (!EffectiveType(ikey, &current)) {
+        Invalidate();
+        return;
+      }
       if (current == ValueType::kDeletion) {
         saved_key_.clear();
         saved_value_.clear();
@@ -187,6 +207,7 @@ class DBIter final : public Iterator {
 
   std::shared_ptr<const void> pin_;  // released after iter_ (declared first)
   std::unique_ptr<InternalIterator> iter_;
+  const std::unique_ptr<RangeDelCursor> range_dels_;  // null: no tombstones
   const SequenceNumber sequence_;
   const std::optional<std::string> lower_;
   const std::optional<std::string> upper_;
@@ -204,9 +225,10 @@ std::unique_ptr<Iterator> NewDBIterator(std::unique_ptr<InternalIterator> intern
                                         SequenceNumber sequence,
                                         std::optional<std::string> lower_bound,
                                         std::optional<std::string> upper_bound,
-                                        std::shared_ptr<const void> pin) {
+                                        std::shared_ptr<const void> pin,
+                                        std::unique_ptr<RangeDelCursor> range_dels) {
   return std::make_unique<DBIter>(std::move(internal), sequence, std::move(lower_bound),
-                                  std::move(upper_bound), std::move(pin));
+                                  std::move(upper_bound), std::move(pin), std::move(range_dels));
 }
 
 }  // namespace synapsed

@@ -26,6 +26,11 @@ class Model {
   void Add(SequenceNumber seq, const std::string& k, bool live, const std::string& v) {
     history_[k].push_back({seq, live, v});
   }
+  // A range deletion at seq: a tombstone version for every key in [b, e)
+  // the model knows, and for keys added later (checked in At).
+  void AddRange(SequenceNumber seq, const std::string& b, const std::string& e) {
+    ranges_.push_back({b, e, seq});
+  }
   // The visible state at seq within [lower, upper).
   std::map<std::string, std::string> At(SequenceNumber seq, const std::optional<std::string>& lo,
                                         const std::optional<std::string>& hi) const {
@@ -36,13 +41,21 @@ class Model {
       for (const auto& v : versions) {
         if (v.seq <= seq && (newest == nullptr || v.seq > newest->seq)) newest = &v;
       }
-      if (newest != nullptr && newest->live) out[k] = newest->value;
+      bool covered = false;
+      for (const auto& r : ranges_) {
+        if (newest != nullptr && r.start <= k && k < r.end && newest->seq < r.seq &&
+            r.seq <= seq) {
+          covered = true;
+        }
+      }
+      if (newest != nullptr && newest->live && !covered) out[k] = newest->value;
     }
     return out;
   }
 
  private:
   std::map<std::string, std::vector<Version>> history_;
+  std::vector<RangeTombstone> ranges_;
 };
 
 std::string Key(Random* rnd) { return "k" + std::to_string(rnd->Uniform(60)); }
@@ -96,6 +109,60 @@ TEST(DBIterTest, RandomWalksMatchModel) {
       if (HasFatalFailure()) return;
     }
   }
+}
+
+// Range tombstones in the memtable, applied through a cursor over its
+// fragmented list: random walks with snapshots and bounds match the model.
+TEST(DBIterTest, RangeTombstonesRandomWalksMatchModel) {
+  for (uint64_t seed = 1; seed <= 40; seed++) {
+    Random rnd(seed);
+    auto mem = std::make_shared<MemTable>();
+    Model model;
+    SequenceNumber seq = 0;
+    const int n = static_cast<int>(rnd.Uniform(300)) + 1;
+    for (int i = 0; i < n; i++) {
+      std::string k = Key(&rnd);
+      ++seq;
+      if (rnd.OneIn(8)) {
+        std::string e = Key(&rnd);
+        if (e < k) std::swap(k, e);
+        if (k == e) e += "~";
+        mem->Add(seq, ValueType::kRangeDeletion, k, e);
+        model.AddRange(seq, k, e);
+        continue;
+      }
+      bool live = !rnd.OneIn(4);
+      std::string v = live ? "v" + std::to_string(seq) : "";
+      mem->Add(seq, live ? ValueType::kValue : ValueType::kDeletion, k, v);
+      model.Add(seq, k, live, v);
+    }
+    for (int trial = 0; trial < 20; trial++) {
+      SequenceNumber snap = rnd.Uniform(seq + 2);
+      std::optional<std::string> lo, hi;
+      if (rnd.OneIn(3)) lo = Key(&rnd);
+      if (rnd.OneIn(3)) hi = Key(&rnd);
+      auto expect = model.At(snap, lo, hi);
+      auto tombstones = mem->RangeTombstones();
+      auto it = NewDBIterator(MemTable::NewIterator(mem), snap, lo, hi, nullptr,
+                              tombstones ? NewFragmentCursor(tombstones, snap) : nullptr);
+      test::CheckIteratorWalk(it.get(), expect, &rnd, [&] { return Key(&rnd); }, 60,
+                              "seed " + std::to_string(seed));
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(DBIterTest, ACursorErrorEndsTheIteration) {
+  auto mem = std::make_shared<MemTable>();
+  mem->Add(1, ValueType::kValue, "a", "1");
+  auto it = NewDBIterator(MemTable::NewIterator(mem), 100, std::nullopt, std::nullopt, nullptr,
+                          NewErrorRangeDelCursor(Status::IOError("000007.sst", "read failed")));
+  it->SeekToFirst();
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(it->status().IsIOError());
+  it->SeekToLast();
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(it->status().IsIOError());
 }
 
 }  // namespace synapsed

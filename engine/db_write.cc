@@ -32,6 +32,14 @@ Status DBImpl::Delete(const WriteOptions& options, std::string_view key) {
   return Write(options, &batch);
 }
 
+Status DBImpl::DeleteRange(const WriteOptions& options, std::string_view begin,
+                           std::string_view end) {
+  WriteBatch batch;
+  Status s = batch.DeleteRange(begin, end);
+  if (!s.ok()) return s;
+  return Write(options, &batch);  // an empty range leaves the batch empty: a no-op
+}
+
 Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
   if (batch == nullptr) return Status::InvalidArgument("Write: null batch");
   Writer w(&mu_);

@@ -127,7 +127,63 @@ class LevelIterator final : public InternalIterator {
   Status status_;  // the first error; sticky
 };
 
+// True if f's largest key is at or above the first possible entry of
+// user_key: FindFile's test without building the lookup key. Only a
+// sentinel at user_key itself sorts below that entry.
+bool LargestReaches(const FileMetaData& f, std::string_view user_key) {
+  const std::string_view largest = ExtractUserKey(f.largest);
+  return largest > user_key || (largest == user_key && !IsRangeTombstoneSentinel(f.largest));
+}
+
+class LevelRangeDelCursor final : public RangeDelCursor {
+ public:
+  LevelRangeDelCursor(TableCache* table_cache, Version::FileList files, SequenceNumber read_seq)
+      : table_cache_(table_cache), files_(std::move(files)), read_seq_(read_seq) {}
+
+  SequenceNumber CoveringSequence(std::string_view user_key) override {
+    if (!status_.ok()) return 0;
+    const size_t n = files_.size();
+    // pos_ is FindFile's answer for the last key; keep it while it holds.
+    const bool holds = (pos_ == 0 || !LargestReaches(*files_[pos_ - 1], user_key)) &&
+                       (pos_ == n || LargestReaches(*files_[pos_], user_key));
+    if (!holds) {
+      pos_ = static_cast<size_t>(
+          std::partition_point(files_.begin(), files_.end(),
+                               [&](const auto& f) { return !LargestReaches(*f, user_key); }) -
+          files_.begin());
+    }
+    if (pos_ == n || user_key < ExtractUserKey(files_[pos_]->smallest)) return 0;  // a gap
+    if (loaded_ != pos_) {
+      cursor_.reset();
+      loaded_ = pos_;
+      std::shared_ptr<const TableReader> reader;
+      status_ = table_cache_->FindTable(files_[pos_]->number, files_[pos_]->file_size, &reader);
+      if (!status_.ok()) return 0;
+      if (reader->range_tombstones() != nullptr) {
+        cursor_ = NewFragmentCursor(reader->range_tombstones(), read_seq_);
+      }
+    }
+    return cursor_ != nullptr ? cursor_->CoveringSequence(user_key) : 0;
+  }
+  Status status() const override { return status_; }
+
+ private:
+  TableCache* const table_cache_;
+  const Version::FileList files_;
+  const SequenceNumber read_seq_;
+  size_t pos_ = 0;
+  size_t loaded_ = SIZE_MAX;                // the file cursor_ reads
+  std::unique_ptr<RangeDelCursor> cursor_;  // null: that file has no tombstones
+  Status status_;
+};
+
 }  // namespace
+
+std::unique_ptr<RangeDelCursor> NewLevelRangeDelCursor(TableCache* table_cache,
+                                                       Version::FileList files,
+                                                       SequenceNumber read_seq) {
+  return std::make_unique<LevelRangeDelCursor>(table_cache, std::move(files), read_seq);
+}
 
 std::unique_ptr<InternalIterator> NewLevelIterator(TableCache* table_cache,
                                                    const ReadBlockOptions& options,

@@ -23,6 +23,7 @@
 
 #include "cache/table_cache.h"
 #include "engine/version_set.h"
+#include "rangedel/fragmented_range_tombstone_list.h"
 #include "sstable/format.h"
 #include "util/internal_iterator.h"
 
@@ -40,6 +41,21 @@ int FindFile(const Version::FileList& files, std::string_view internal_key);
 std::unique_ptr<InternalIterator> NewLevelIterator(TableCache* table_cache,
                                                    const ReadBlockOptions& options,
                                                    Version::FileList files);
+
+// The range tombstones of one sorted level, for a DB iterator at read_seq.
+// A user key is answered by the one table whose range holds it (as
+// FindFile picks it: a table whose largest key is a range tombstone sentinel
+// at the key does not hold it), from that table's fragmented tombstones,
+// which the table cache keeps decoded with the open table. Tables are opened
+// on first need; keys that stay within a table or a gap cost O(1), a move
+// to another table a binary search over the files. A table that cannot be
+// opened answers 0 and status() reports the error (sticky).
+// Ownership: keeps its own copy of the file list. Thread safety: one thread
+// at a time. REQUIRES: files as NewLevelIterator's; table_cache outlives the
+// cursor.
+std::unique_ptr<RangeDelCursor> NewLevelRangeDelCursor(TableCache* table_cache,
+                                                       Version::FileList files,
+                                                       SequenceNumber read_seq);
 
 }  // namespace synapsed
 

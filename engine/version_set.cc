@@ -24,15 +24,24 @@ uint64_t Version::TotalFileBytes() const {
 }
 
 Status Version::Get(TableCache* tables, const ReadBlockOptions& options,
-                    std::string_view internal_key, TableGet* result, std::string* value) const {
+                    std::string_view internal_key, TableGet* result, std::string* value,
+                    SequenceNumber* max_covering_seq) const {
   *result = TableGet::kAbsent;
   const std::string_view user_key = ExtractUserKey(internal_key);
+  SequenceNumber covering = max_covering_seq != nullptr ? *max_covering_seq : 0;
   auto search = [&](const FileMetaData& f) {
-    return tables->Get(options, f.number, f.file_size, internal_key, result, value);
+    Status s = tables->Get(options, f.number, f.file_size, internal_key, result, value, &covering);
+    if (max_covering_seq != nullptr) *max_covering_seq = covering;
+    return s;
   };
   // Level 0 files may overlap; newest first, so the first answer wins.
   for (const auto& f : files_[0]) {
-    if (user_key < ExtractUserKey(f->smallest) || user_key > ExtractUserKey(f->largest)) continue;
+    // A file whose largest key is a range tombstone sentinel ends before
+    // that user key.
+    if (user_key < ExtractUserKey(f->smallest) || user_key > ExtractUserKey(f->largest) ||
+        (user_key == ExtractUserKey(f->largest) && IsRangeTombstoneSentinel(f->largest))) {
+      continue;
+    }
     Status s = search(*f);
     if (!s.ok() || *result != TableGet::kAbsent) return s;
   }

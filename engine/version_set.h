@@ -50,10 +50,17 @@ class Version {
 
   // The newest entry for the user key of internal_key at or below its
   // sequence, searching level 0 newest first (files whose range holds the
-  // key), then one candidate file per deeper level. kAbsent if no table of
-  // this version holds one.
+  // key), then one candidate file per deeper level, with range tombstones
+  // applied (TableReader::Get; *max_covering_seq, may be null, carries the
+  // highest covering tombstone sequence from newer sources in and out). The
+  // search stops at the first table that decides: a visible entry, or a
+  // covering tombstone, which hides every version in deeper tables (a
+  // table's key range covers its tombstones, and a deeper table's versions
+  // of a key are older than a shallower one's tombstones over it). kAbsent
+  // if no table of this version decides.
   Status Get(TableCache* tables, const ReadBlockOptions& options, std::string_view internal_key,
-             TableGet* result, std::string* value) const;
+             TableGet* result, std::string* value,
+             SequenceNumber* max_covering_seq = nullptr) const;
 
  private:
   friend class VersionBuilder;

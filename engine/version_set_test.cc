@@ -12,6 +12,7 @@
 #include "cache/table_cache.h"
 #include "engine/filename.h"
 #include "engine/flush.h"
+#include "engine/level_iterator.h"
 #include "io/fault_injection_fs.h"
 #include "memtable/memtable.h"
 #include "testutil/testutil.h"
@@ -512,6 +513,145 @@ TEST_F(VersionSetTest, GetFindsTheNewestVisibleEntryAcrossLevels) {
       ASSERT_EQ(newest->value, value) << k << "@" << at;
     }
   }
+}
+
+// A table whose range tombstone ends at E has the sentinel (E,
+// kMaxSequenceNumber, kRangeDeletion) as its largest key. It sorts before
+// every entry and lookup key of E, so the next table of the level may start
+// at E, and FindFile -- hence Version::Get and the level iterator -- picks
+// that next table for E, never the one that merely ends there. (Picking the
+// first would answer "absent" and hide E's value in the second.)
+TEST_F(VersionSetTest, SentinelLargestKeyNeverPicksAFileForTheKeyItEndsAt) {
+  VersionSet vs(fs_, kDb);
+  ASSERT_TRUE(vs.StartNewManifest().ok());
+  auto write = [&](std::shared_ptr<MemTable> mem) {
+    FileMetaData meta;
+    meta.number = vs.NewFileNumber();
+    TableBuilderOptions o;
+    o.file_number = meta.number;
+    o.db_id = "db";
+    auto it = MemTable::NewIterator(mem);
+    EXPECT_TRUE(WriteLevel0Table(fs_.get(), kDb, o, it.get(), &meta).ok());
+    return meta;
+  };
+  auto a = std::make_shared<MemTable>();
+  a->Add(1, ValueType::kValue, "a", "a1");
+  a->Add(3, ValueType::kRangeDeletion, "b", "e");
+  auto b = std::make_shared<MemTable>();
+  b->Add(2, ValueType::kValue, "e", "e2");
+  b->Add(4, ValueType::kValue, "f", "f4");
+  const FileMetaData fa = write(a), fb = write(b);
+  std::string sentinel;
+  AppendRangeTombstoneSentinel(&sentinel, "e");
+  ASSERT_EQ(sentinel, fa.largest);
+  ASSERT_EQ(IKey("e", 2), fb.smallest);
+  vs.set_last_sequence(4);
+  VersionEdit edit;
+  edit.AddFile(1, fa);
+  edit.AddFile(1, fb);
+  ASSERT_TRUE(vs.LogAndApply(&edit).ok());  // the level's ranges are disjoint
+  const auto v = vs.current();
+  const Version::FileList& files = v->files(1);
+  ASSERT_EQ(2, v->NumFiles(1));
+  ASSERT_EQ(fa.number, files[0]->number);
+
+  // FindFile: E and every lookup of it go to the second file.
+  for (SequenceNumber at : {SequenceNumber{0}, SequenceNumber{4}, kMaxSequenceNumber}) {
+    EXPECT_EQ(1, FindFile(files, IKey("e", at, kValueTypeForSeek))) << at;
+  }
+  EXPECT_EQ(0, FindFile(files, IKey("d", kMaxSequenceNumber, kValueTypeForSeek)));
+  EXPECT_EQ(0, FindFile(files, IKey("d\xff\xff", 0, ValueType::kDeletion)));
+
+  TableCache tables(fs_, kDb, "db", nullptr, 10);
+  auto get = [&](const std::string& k, SequenceNumber at, std::string* value) {
+    TableGet got;
+    EXPECT_TRUE(v->Get(&tables, ReadBlockOptions(), IKey(k, at, kValueTypeForSeek), &got, value)
+                    .ok());
+    return got;
+  };
+  std::string value;
+  EXPECT_EQ(TableGet::kValue, get("e", 100, &value));
+  EXPECT_EQ("e2", value);
+  EXPECT_EQ(TableGet::kDeletion, get("c", 100, &value));  // covered at 3
+  EXPECT_EQ(TableGet::kAbsent, get("c", 2, &value));      // the tombstone is not visible yet
+  EXPECT_EQ(TableGet::kValue, get("a", 100, &value));
+
+  // The level iterator: a seek to E lands on the second file's entry.
+  auto it = NewLevelIterator(&tables, ReadBlockOptions(), files);
+  it->Seek(IKey("e", 100, kValueTypeForSeek));
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(IKey("e", 2), it->key());
+  it->SeekForPrev(IKey("d", 0, ValueType::kDeletion));
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(IKey("a", 1), it->key());
+  it->Seek(IKey("b", 100, kValueTypeForSeek));  // the first file has nothing from b on
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(IKey("e", 2), it->key());
+
+  // The level's tombstone cursor answers per key, in any order.
+  auto cursor = NewLevelRangeDelCursor(&tables, files, 100);
+  for (int pass = 0; pass < 2; pass++) {
+    const std::vector<std::pair<std::string, SequenceNumber>> expect = {
+        {"", 0}, {"a", 0}, {"b", 3}, {"d\xff", 3}, {"e", 0}, {"ee", 0}, {"f", 0}, {"z", 0}};
+    if (pass == 0) {
+      for (const auto& [k, seq] : expect) EXPECT_EQ(seq, cursor->CoveringSequence(k)) << k;
+    } else {
+      for (auto e = expect.rbegin(); e != expect.rend(); ++e) {
+        EXPECT_EQ(e->second, cursor->CoveringSequence(e->first)) << e->first;
+      }
+    }
+  }
+  EXPECT_TRUE(cursor->status().ok());
+  EXPECT_EQ(0u, NewLevelRangeDelCursor(&tables, files, 2)->CoveringSequence("c"));
+}
+
+// A level-0 tombstone (newer) hides older versions in level 1, and a key it
+// only ends at is not covered; the search stops at the tombstone's table.
+TEST_F(VersionSetTest, GetAppliesRangeTombstonesAcrossLevels) {
+  VersionSet vs(fs_, kDb);
+  ASSERT_TRUE(vs.StartNewManifest().ok());
+  auto write = [&](std::shared_ptr<MemTable> mem, int level) {
+    FileMetaData meta;
+    meta.number = vs.NewFileNumber();
+    TableBuilderOptions o;
+    o.file_number = meta.number;
+    o.db_id = "db";
+    auto it = MemTable::NewIterator(mem);
+    ASSERT_TRUE(WriteLevel0Table(fs_.get(), kDb, o, it.get(), &meta).ok());
+    vs.set_last_sequence(std::max(vs.last_sequence(), meta.largest_seqno));
+    VersionEdit e;
+    e.AddFile(level, meta);
+    ASSERT_TRUE(vs.LogAndApply(&e).ok());
+  };
+  auto old = std::make_shared<MemTable>();
+  for (int i = 0; i < 10; i++) old->Add(i + 1, ValueType::kValue, "k" + std::to_string(i), "old");
+  write(old, 1);
+  auto l0 = std::make_shared<MemTable>();
+  l0->Add(20, ValueType::kRangeDeletion, "k3", "k6");
+  l0->Add(21, ValueType::kValue, "k4", "new");
+  write(l0, 0);
+  TableCache tables(fs_, kDb, "db", nullptr, 10);
+  const auto v = vs.current();
+  auto get = [&](const std::string& k, SequenceNumber at, std::string* value,
+                 SequenceNumber* covering) {
+    TableGet got;
+    *covering = 0;
+    EXPECT_TRUE(v->Get(&tables, ReadBlockOptions(), IKey(k, at, kValueTypeForSeek), &got, value,
+                       covering)
+                    .ok());
+    return got;
+  };
+  std::string value;
+  SequenceNumber covering;
+  EXPECT_EQ(TableGet::kDeletion, get("k3", 100, &value, &covering));
+  EXPECT_EQ(20u, covering);
+  EXPECT_EQ(TableGet::kValue, get("k4", 100, &value, &covering));
+  EXPECT_EQ("new", value);
+  EXPECT_EQ(TableGet::kDeletion, get("k5", 100, &value, &covering));
+  EXPECT_EQ(TableGet::kValue, get("k6", 100, &value, &covering));  // the end is exclusive
+  EXPECT_EQ("old", value);
+  EXPECT_EQ(TableGet::kValue, get("k5", 19, &value, &covering));   // before the tombstone
+  EXPECT_EQ("old", value);
 }
 
 }  // namespace synapsed

@@ -45,6 +45,13 @@ class DB {
   virtual Status Put(const WriteOptions& options, std::string_view key,
                      std::string_view value) = 0;
   virtual Status Delete(const WriteOptions& options, std::string_view key) = 0;
+  // Deletes every key k with begin <= k < end (bytewise) as of this write:
+  // reads at a snapshot taken before it still see the keys, and a later Put
+  // of a key in the range is visible. InvalidArgument if begin > end;
+  // begin == end deletes nothing and writes nothing. Durable and atomic like
+  // Put (it is a one-update WriteBatch, see WriteBatch::DeleteRange).
+  virtual Status DeleteRange(const WriteOptions& options, std::string_view begin,
+                             std::string_view end) = 0;
   // Applies the batch atomically. An empty batch is a no-op.
   virtual Status Write(const WriteOptions& options, WriteBatch* batch) = 0;
 
@@ -62,8 +69,9 @@ class DB {
 
   // Properties (false for an unknown name):
   //   "synapsed.stats"                          human-readable summary
-  //   "synapsed.num-entries-active-mem-table"   entries (puts + deletes)
+  //   "synapsed.num-entries-active-mem-table"   entries (puts, deletes, range deletes)
   //   "synapsed.num-deletes-active-mem-table"
+  //   "synapsed.num-range-deletes-active-mem-table"
   //   "synapsed.cur-size-active-mem-table"      bytes
   //   "synapsed.last-sequence"                  sequence of the newest write
   //   "synapsed.num-snapshots"
