@@ -161,4 +161,28 @@ TEST(RunnerTest, RunsEveryBenchmarkAndCountsWhatItFinds) {
   EXPECT_NE("(200 of 200 found)", r[8].message);
 }
 
+// db_bench's range tombstone flags: fillseq writes every key once, in
+// order; after 350 writes, a DeleteRange of 20 keys every 10 writes (at most
+// 3) removes some of the keys already written, and readseq skips them.
+TEST(RunnerTest, WritesRangeTombstonesLikeDbBench) {
+  test::TempDir dir("bench_runner");
+  BenchConfig c;
+  c.benchmarks = SplitCommaList("fillseq,readseq");
+  c.num = 400;
+  c.seed = 5;
+  c.writes_before_delete_range = 350;
+  c.writes_per_range_tombstone = 10;
+  c.range_tombstone_width = 20;
+  c.max_num_range_tombstones = 3;
+  c.db = dir.path() + "/db";
+  std::FILE* sink = std::tmpfile();
+  Runner runner(c, sink, nullptr);
+  ASSERT_TRUE(runner.Run().ok());
+  std::fclose(sink);
+  const auto& r = runner.results();
+  ASSERT_EQ(2u, r.size());
+  EXPECT_LT(r[1].ops, 400u);       // some written keys were deleted
+  EXPECT_GE(r[1].ops, 400u - 60);  // by three ranges of 20 at most
+}
+
 }  // namespace synapsed::bench

@@ -45,6 +45,12 @@ DEFINE_bool(use_direct_reads, false, "Read tables with O_DIRECT.");
 DEFINE_bool(multiread_batched, false, "Use the batched MultiGet API in multireadrandom.");
 DEFINE_uint64(benchmark_write_rate_limit, 0, "Bytes per second writers may write; 0 = no limit.");
 DEFINE_uint64(max_write_batch_group_size_bytes, 1 << 20, "Group commit size limit in bytes.");
+DEFINE_int64(writes_before_delete_range, 0,
+             "Write benchmarks: writes before the first range tombstone.");
+DEFINE_int64(writes_per_range_tombstone, 0,
+             "Write benchmarks: one DeleteRange every this many writes (0 = none).");
+DEFINE_int64(range_tombstone_width, 100, "Keys each range tombstone covers.");
+DEFINE_int64(max_num_range_tombstones, 0, "At most this many range tombstones (0 = no limit).");
 
 namespace synapsed::bench {
 
@@ -178,6 +184,16 @@ Status ConfigFromFlags(BenchConfig* c) {
         "--level0_file_num_compaction_trigger, --target_file_size_base and "
         "--max_bytes_for_level_base must be > 0");
   }
+  if (FLAGS_writes_before_delete_range < 0 || FLAGS_writes_per_range_tombstone < 0 ||
+      FLAGS_range_tombstone_width <= 0 || FLAGS_max_num_range_tombstones < 0) {
+    return Status::InvalidArgument(
+        "--writes_before_delete_range, --writes_per_range_tombstone and "
+        "--max_num_range_tombstones must be >= 0, --range_tombstone_width > 0");
+  }
+  c->writes_before_delete_range = FLAGS_writes_before_delete_range;
+  c->writes_per_range_tombstone = FLAGS_writes_per_range_tombstone;
+  c->range_tombstone_width = FLAGS_range_tombstone_width;
+  c->max_num_range_tombstones = FLAGS_max_num_range_tombstones;
   c->level0_file_num_compaction_trigger = FLAGS_level0_file_num_compaction_trigger;
   c->target_file_size_base = static_cast<uint64_t>(FLAGS_target_file_size_base);
   c->max_bytes_for_level_base = static_cast<uint64_t>(FLAGS_max_bytes_for_level_base);

@@ -48,6 +48,14 @@ struct BenchConfig {
   int level0_file_num_compaction_trigger = 4;
   uint64_t target_file_size_base = 64ull << 20;
   uint64_t max_bytes_for_level_base = 256ull << 20;
+  // Range tombstones in write benchmarks, as db_bench: after
+  // writes_before_delete_range writes, one DeleteRange of
+  // range_tombstone_width keys every writes_per_range_tombstone writes (0:
+  // none), at most max_num_range_tombstones of them (0: no limit).
+  int64_t writes_before_delete_range = 0;
+  int64_t writes_per_range_tombstone = 0;
+  int64_t range_tombstone_width = 100;
+  int64_t max_num_range_tombstones = 0;
 
   int64_t reads_or_num() const { return reads < 0 ? num : reads; }
 };

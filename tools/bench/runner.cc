@@ -372,6 +372,8 @@ void Runner::DoWrite(ThreadState* t) {
   wo.sync = sh.sync;
   WriteBatch batch;
   uint64_t done = 0;
+  int64_t range_tombstones = 0;
+  std::string range_begin;
   while (!t->Done(done, sh.ops)) {
     batch.Clear();
     uint64_t bytes = 0;
@@ -386,6 +388,31 @@ void Runner::DoWrite(ThreadState* t) {
         std::string_view value = t->values.Generate(config_.value_size);
         batch.Put(key, value);
         bytes += key.size() + value.size();
+      }
+      // db_bench's range tombstones: every writes_per_range_tombstone
+      // writes past writes_before_delete_range, one range of
+      // range_tombstone_width keys from a random start.
+      const int64_t written = static_cast<int64_t>(done) + j + 1 -
+                              config_.writes_before_delete_range;
+      if (config_.writes_per_range_tombstone > 0 && written > 0 &&
+          written % config_.writes_per_range_tombstone == 0 &&
+          (config_.max_num_range_tombstones == 0 ||
+           range_tombstones < config_.max_num_range_tombstones)) {
+        const uint64_t first = t->rnd.Uniform(static_cast<uint64_t>(config_.num));
+        range_begin.assign(t->keys.Key(first));
+        std::string_view range_end =
+            t->keys.Key(first + static_cast<uint64_t>(config_.range_tombstone_width));
+        // (Keys shorter than 8 bytes hold the number's low bytes: a range
+        // that wraps around is skipped, not reversed.)
+        if (range_begin < range_end) {
+          Status s = batch.DeleteRange(range_begin, range_end);
+          if (!s.ok()) {
+            Fail(s);
+            return;
+          }
+          range_tombstones++;
+          bytes += range_begin.size() + range_end.size();
+        }
       }
     }
     shared_->limiter->Request(bytes);

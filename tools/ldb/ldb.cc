@@ -18,7 +18,8 @@ DEFINE_string(db, "", "The database directory.");
 DEFINE_bool(hex, false,
             "Print keys and values as 0x-prefixed upper-case hex, and parse key and value "
             "arguments (and --from, --to) as hex, with or without 0x.");
-DEFINE_bool(create_if_missing, false, "get/put/delete/scan/dump: create the database if missing.");
+DEFINE_bool(create_if_missing, false,
+            "get/put/delete/deleterange/scan/dump: create the database if missing.");
 DEFINE_string(from, "", "scan, dump: first key (inclusive); empty: from the first key.");
 DEFINE_string(to, "", "scan, dump: end key (exclusive); empty: to the last key.");
 DEFINE_int64(max_keys, -1, "scan, dump: print at most this many keys (< 0: all).");
@@ -32,6 +33,7 @@ constexpr char kUsage[] =
     "  get <key>                 print the value (exit 1 if absent)\n"
     "  put <key> <value>         write, synced\n"
     "  delete <key>              delete, synced\n"
+    "  deleterange <begin> <end> delete every key in [begin, end), synced\n"
     "  scan [--from=K] [--to=K] [--max_keys=N]\n"
     "                            print 'key ==> value' for keys in [from, to)\n"
     "  dump [scan's flags]       like scan, then a 'Total keys: N' line\n"
@@ -193,6 +195,7 @@ constexpr Command kCommands[] = {
     {"get", 1, "<key>", true, false},
     {"put", 2, "<key> <value>", true, false},
     {"delete", 1, "<key>", true, false},
+    {"deleterange", 2, "<begin> <end>", true, false},
     {"scan", 0, "", true, true},
     {"dump", 0, "", true, true},
     {"manifest_dump", 0, "", false, false},
@@ -203,7 +206,8 @@ constexpr Command kCommands[] = {
 std::string CheckUsage(const std::vector<std::string>& args, const std::set<std::string>& given,
                        const Command** command) {
   if (args.empty()) {
-    return "no command (get, put, delete, scan, dump, manifest_dump, checkconsistency; see --help)";
+    return "no command (get, put, delete, deleterange, scan, dump, manifest_dump, "
+           "checkconsistency; see --help)";
   }
   *command = nullptr;
   for (const Command& c : kCommands) {
@@ -238,8 +242,11 @@ Status RunCommand(const Command& c, const std::vector<std::string>& args, std::o
     return ldb::CheckConsistency(FileSystem::Default(), FLAGS_db, out);
   }
   std::string key, value, from, to;
-  if (c.num_args >= 1) *usage = DecodeArg(args[1], "key", &key);
-  if (usage->empty() && c.num_args >= 2) *usage = DecodeArg(args[2], "value", &value);
+  const bool range = c.name == "deleterange";
+  if (c.num_args >= 1) *usage = DecodeArg(args[1], range ? "begin" : "key", &key);
+  if (usage->empty() && c.num_args >= 2) {
+    *usage = DecodeArg(args[2], range ? "end" : "value", &value);
+  }
   if (usage->empty() && c.takes_range) *usage = DecodeArg(FLAGS_from, "--from", &from);
   if (usage->empty() && c.takes_range) *usage = DecodeArg(FLAGS_to, "--to", &to);
   if (!usage->empty()) return Status::OK();
@@ -254,6 +261,9 @@ Status RunCommand(const Command& c, const std::vector<std::string>& args, std::o
       if (s.ok()) out << Printable(value) << "\n";
     } else if (c.name == "put" || c.name == "delete") {
       s = c.name == "put" ? db->Put(synced, key, value) : db->Delete(synced, key);
+      if (s.ok()) out << "OK\n";
+    } else if (range) {
+      s = db->DeleteRange(synced, key, value);  // key = begin, value = end
       if (s.ok()) out << "OK\n";
     } else {
       s = Scan(db, from, to, /*count=*/c.name == "dump", out);

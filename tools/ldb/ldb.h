@@ -5,14 +5,15 @@
 //     get <key>                 the value; exit 1 and a NotFound line if absent
 //     put <key> <value>         a synced write
 //     delete <key>              a synced delete
+//     deleterange <begin> <end> a synced DeleteRange of [begin, end)
 //     scan [--from=K] [--to=K] [--max_keys=N]   "key ==> value", keys in [from, to)
 //     dump [same flags as scan] every live key and value, then "Total keys: N"
 //     manifest_dump             every MANIFEST edit and the resulting version
 //     checkconsistency          MANIFEST, live tables and their checksums; "OK"
 //
-// get/put/delete/scan/dump open the database through the public API (and so
-// take its LOCK and recover it); manifest_dump and checkconsistency only
-// read files (tools/ldb/inspect.h).
+// get/put/delete/deleterange/scan/dump open the database through the public
+// API (and so take its LOCK and recover it); manifest_dump and
+// checkconsistency only read files (tools/ldb/inspect.h).
 //
 // Exit status: 0 success; 1 a data problem (damaged or foreign file, missing
 // key, I/O error); 2 a usage error. Every failure prints exactly one line to

@@ -129,6 +129,35 @@ TEST_F(LdbDbTest, PutGetDeleteScanDumpRoundTrip) {
   EXPECT_EQ("d ==> 4\ne ==> 5\\x0A\\x01\nTotal keys: 2\n", r.out);
 }
 
+// deleterange through the tool; then the tables it leaves (one whose
+// largest key is a range tombstone sentinel) pass checkconsistency, and
+// manifest_dump shows their range tombstone boundary keys.
+TEST_F(LdbDbTest, DeleteRangeAndTablesWithRangeTombstones) {
+  for (const char* k : {"a", "b", "c", "d"}) {
+    ASSERT_EQ(0, Ldb({Flag(), "--create_if_missing", "put", k, "v"}).code);
+  }
+  Result r = Ldb({Flag(), "deleterange", "b", "d"});
+  ASSERT_EQ(0, r.code) << r.err;
+  EXPECT_EQ("OK\n", r.out);
+  EXPECT_EQ("a ==> v\nd ==> v\n", Ldb({Flag(), "scan"}).out);
+  EXPECT_TRUE(OneLineFailure(Ldb({Flag(), "deleterange", "z", "a"}), 1, "Invalid argument"));
+  {
+    std::unique_ptr<DB> db;
+    ASSERT_TRUE(DB::Open(Options(), dir_.path() + "/db", &db).ok());
+    ASSERT_TRUE(db->DeleteRange(WriteOptions(), "x", "zz").ok());  // a table of it alone
+    ASSERT_TRUE(db->Flush().ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  r = Ldb({Flag(), "checkconsistency"});
+  EXPECT_EQ(0, r.code) << r.err;
+  EXPECT_EQ("OK\n", r.out);
+  r = Ldb({Flag(), "manifest_dump"});
+  ASSERT_EQ(0, r.code) << r.err;
+  EXPECT_NE(std::string::npos, r.out.find("['x'@")) << r.out;
+  EXPECT_NE(std::string::npos, r.out.find(":rangedel .. 'zz'@72057594037927935:rangedel]"))
+      << r.out;
+}
+
 TEST_F(LdbDbTest, HexKeysAndValues) {
   Result r = Ldb({Flag(), "--create_if_missing", "--hex", "put", "0x00FF", "0a0B"});
   ASSERT_EQ(0, r.code) << r.err;
