@@ -48,6 +48,10 @@ struct BenchConfig {
   int level0_file_num_compaction_trigger = 4;
   uint64_t target_file_size_base = 64ull << 20;
   uint64_t max_bytes_for_level_base = 256ull << 20;
+  // The remaining compaction settings, applied over the engine's defaults
+  // (compaction style, background jobs, dynamic levels, universal options,
+  // stall limits, bottommost compression).
+  Options compaction;
 
   int64_t reads_or_num() const { return reads < 0 ? num : reads; }
 };
