@@ -1,13 +1,24 @@
 #include "compaction/compaction_picker.h"
 
-#include <cmath>
-#include <limits>
+#include <algorithm>
 
+#include "compaction/leveled_picker.h"
+#include "compaction/universal_picker.h"
 #include "util/internal_key.h"
 
 namespace synapsed {
 
-namespace {
+const char* CompactionReasonName(CompactionReason reason) {
+  switch (reason) {
+    case CompactionReason::kLevel0Files: return "level0-files";
+    case CompactionReason::kLevelBytes: return "level-bytes";
+    case CompactionReason::kManual: return "manual";
+    case CompactionReason::kUniversalSpaceAmp: return "universal-space-amp";
+    case CompactionReason::kUniversalSizeRatio: return "universal-size-ratio";
+    case CompactionReason::kUniversalRunCount: return "universal-run-count";
+  }
+  return "unknown";
+}
 
 uint64_t TotalBytes(const Version::FileList& files) {
   uint64_t total = 0;
@@ -15,122 +26,104 @@ uint64_t TotalBytes(const Version::FileList& files) {
   return total;
 }
 
-std::string_view SmallestUserKey(const FileMetaData& f) { return ExtractUserKey(f.smallest); }
-std::string_view LargestUserKey(const FileMetaData& f) { return ExtractUserKey(f.largest); }
-
-// The user-key range covered by files.
-void RangeOf(const Version::FileList& files, std::string_view* smallest,
-             std::string_view* largest) {
-  for (size_t i = 0; i < files.size(); i++) {
-    const std::string_view s = SmallestUserKey(*files[i]);
-    const std::string_view l = LargestUserKey(*files[i]);
-    if (i == 0 || s < *smallest) *smallest = s;
-    if (i == 0 || l > *largest) *largest = l;
-  }
-}
-
-}  // namespace
-
-uint64_t MaxBytesForLevel(int level, const LeveledCompactionOptions& options) {
-  if (level >= kNumLevels - 1) return std::numeric_limits<uint64_t>::max();
-  double bytes = static_cast<double>(options.max_bytes_for_level_base);
-  for (int l = 1; l < level; l++) bytes *= options.max_bytes_for_level_multiplier;
-  return bytes >= 1.8e19 ? std::numeric_limits<uint64_t>::max() : static_cast<uint64_t>(bytes);
-}
-
-double LevelScore(const Version& version, int level, const LeveledCompactionOptions& options) {
-  if (level >= kNumLevels - 1) return 0;
-  if (level == 0) {
-    return static_cast<double>(version.NumFiles(0)) /
-           std::max(1, options.level0_file_num_compaction_trigger);
-  }
-  return static_cast<double>(TotalBytes(version.files(level))) /
-         static_cast<double>(std::max<uint64_t>(1, MaxBytesForLevel(level, options)));
-}
-
 Version::FileList OverlappingFiles(const Version& version, int level,
                                    std::string_view smallest_user_key,
                                    std::string_view largest_user_key) {
   Version::FileList result;
   for (const auto& f : version.files(level)) {
-    if (LargestUserKey(*f) < smallest_user_key || SmallestUserKey(*f) > largest_user_key) continue;
+    if (ExtractUserKey(f->largest) < smallest_user_key ||
+        ExtractUserKey(f->smallest) > largest_user_key) {
+      continue;
+    }
     result.push_back(f);
   }
   return result;
 }
 
-std::optional<CompactionSpec> PickRangeCompaction(const Version& version, int level,
-                                                  const std::string_view* begin,
-                                                  const std::string_view* end) {
-  if (level >= kNumLevels - 1) return std::nullopt;
-  auto in_range = [&](const FileMetaData& f) {
-    return (end == nullptr || SmallestUserKey(f) <= *end) &&
-           (begin == nullptr || LargestUserKey(f) >= *begin);
-  };
-  CompactionSpec spec;
-  spec.level = level;
-  spec.output_level = level + 1;
-  for (const auto& f : version.files(level)) {
-    if (in_range(*f)) spec.inputs[0].push_back(f);
-  }
-  if (spec.inputs[0].empty()) return std::nullopt;
-  if (level == 0) spec.inputs[0] = version.files(0);
-  std::string_view smallest, largest;
-  RangeOf(spec.inputs[0], &smallest, &largest);
-  spec.inputs[1] = OverlappingFiles(version, spec.output_level, smallest, largest);
-  spec.trivial_move = spec.inputs[0].size() == 1 && spec.inputs[1].empty();
-  return spec;
+uint64_t CompactionSpec::InputBytes() const {
+  uint64_t total = 0;
+  for (const auto& in : inputs) total += TotalBytes(in.files);
+  return total;
 }
 
-std::optional<CompactionSpec> PickLeveledCompaction(const Version& version,
-                                                    const LeveledCompactionOptions& options) {
-  int best_level = -1;
-  double best_score = 0;
-  for (int level = 0; level < kNumLevels - 1; level++) {
-    const double score = LevelScore(version, level, options);
-    if (score >= 1 && score > best_score) {
-      best_score = score;
-      best_level = level;
+void CompactionSpec::InputRange(std::string_view* smallest, std::string_view* largest) const {
+  bool first = true;
+  for (const auto& in : inputs) {
+    for (const auto& f : in.files) {
+      const std::string_view s = ExtractUserKey(f->smallest);
+      const std::string_view l = ExtractUserKey(f->largest);
+      if (first || s < *smallest) *smallest = s;
+      if (first || l > *largest) *largest = l;
+      first = false;
     }
   }
-  if (best_level < 0) return std::nullopt;
+}
 
-  CompactionSpec spec;
-  spec.level = best_level;
-  spec.output_level = best_level + 1;
-  spec.score = best_score;
-  const Version::FileList& files = version.files(best_level);
-  if (best_level == 0) {
-    spec.inputs[0] = files;
-  } else {
-    // The file that moves the most bytes down per byte rewritten below.
-    size_t best = 0;
-    double best_ratio = std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < files.size(); i++) {
-      const uint64_t overlap = TotalBytes(OverlappingFiles(
-          version, spec.output_level, SmallestUserKey(*files[i]), LargestUserKey(*files[i])));
-      const double ratio =
-          static_cast<double>(overlap) / static_cast<double>(std::max<uint64_t>(1, files[i]->file_size));
-      if (ratio < best_ratio) {
-        best_ratio = ratio;
-        best = i;
-      }
+void SetBottommost(const Version& version, CompactionSpec* spec) {
+  std::string_view smallest, largest;
+  spec->InputRange(&smallest, &largest);
+  std::set<uint64_t> inputs;
+  SequenceNumber oldest_input = kMaxSequenceNumber;
+  for (const auto& in : spec->inputs) {
+    for (const auto& f : in.files) {
+      inputs.insert(f->number);
+      oldest_input = std::min(oldest_input, f->smallest_seqno);
     }
-    // Widen over neighbours that share a boundary user key.
-    size_t first = best, last = best;
-    while (first > 0 && LargestUserKey(*files[first - 1]) == SmallestUserKey(*files[first])) first--;
-    while (last + 1 < files.size() &&
-           SmallestUserKey(*files[last + 1]) == LargestUserKey(*files[last])) {
-      last++;
+  }
+  spec->bottommost = true;
+  for (int level = spec->output_level == 0 ? 0 : spec->output_level + 1; level < kNumLevels;
+       level++) {
+    for (const auto& f : OverlappingFiles(version, level, smallest, largest)) {
+      if (inputs.count(f->number) != 0) continue;
+      // A level-0 file newer than the inputs hides nothing of theirs.
+      if (level == 0 && f->smallest_seqno > oldest_input) continue;
+      spec->bottommost = false;
+      return;
     }
-    spec.inputs[0].assign(files.begin() + static_cast<std::ptrdiff_t>(first),
-                          files.begin() + static_cast<std::ptrdiff_t>(last) + 1);
+  }
+}
+
+bool CompactionsInProgress::AnyBusy(const Version::FileList& list) const {
+  return std::any_of(list.begin(), list.end(), [this](const auto& f) { return Busy(*f); });
+}
+
+bool CompactionsInProgress::OutputConflicts(int level, std::string_view smallest,
+                                            std::string_view largest) const {
+  if (level == 0) return false;  // level-0 files may overlap
+  for (const OutputRange& o : outputs) {
+    if (o.level == level && !(o.largest < smallest || o.smallest > largest)) return true;
+  }
+  return false;
+}
+
+void CompactionsInProgress::Add(const CompactionSpec& spec) {
+  for (const auto& in : spec.inputs) {
+    for (const auto& f : in.files) files.insert(f->number);
   }
   std::string_view smallest, largest;
-  RangeOf(spec.inputs[0], &smallest, &largest);
-  spec.inputs[1] = OverlappingFiles(version, spec.output_level, smallest, largest);
-  spec.trivial_move = spec.inputs[0].size() == 1 && spec.inputs[1].empty();
-  return spec;
+  spec.InputRange(&smallest, &largest);
+  outputs.push_back(OutputRange{spec.output_level, std::string(smallest), std::string(largest)});
+}
+
+void CompactionsInProgress::Remove(const CompactionSpec& spec) {
+  for (const auto& in : spec.inputs) {
+    for (const auto& f : in.files) files.erase(f->number);
+  }
+  std::string_view smallest, largest;
+  spec.InputRange(&smallest, &largest);
+  auto it = std::find_if(outputs.begin(), outputs.end(), [&](const OutputRange& o) {
+    return o.level == spec.output_level && o.smallest == smallest && o.largest == largest;
+  });
+  if (it != outputs.end()) outputs.erase(it);
+}
+
+CompactionPicker::~CompactionPicker() = default;
+
+std::unique_ptr<CompactionPicker> NewCompactionPicker(const Options& options) {
+  if (options.compaction_style == CompactionStyle::kUniversal) {
+    return std::make_unique<UniversalCompactionPicker>(UniversalPickerOptions::From(options));
+  }
+  return std::make_unique<LeveledCompactionPicker>(LeveledCompactionOptions::From(options));
 }
 
 }  // namespace synapsed

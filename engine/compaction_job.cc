@@ -1,5 +1,8 @@
 #include "engine/compaction_job.h"
 
+#include <algorithm>
+#include <set>
+
 #include "compaction/merging_iterator.h"
 #include "engine/filename.h"
 #include "engine/level_iterator.h"
@@ -9,18 +12,87 @@ namespace synapsed {
 
 namespace {
 
-// True if no level below output_level holds user_key: a tombstone for it
-// hides nothing there.
-bool IsBottomForKey(const Version& version, int output_level, std::string_view user_key) {
-  for (int level = output_level + 1; level < kNumLevels; level++) {
-    for (const auto& f : version.files(level)) {
-      if (user_key >= ExtractUserKey(f->smallest) && user_key <= ExtractUserKey(f->largest)) {
-        return false;
+// Answers "may an entry older than the inputs exist for this user key?":
+// the files outside the inputs that hold data older than theirs -- every
+// level below the output level, and for a level-0 output the level-0 files
+// that are not newer than the inputs. A tombstone for a key none of them
+// can hold hides nothing any more.
+class OlderData {
+ public:
+  OlderData(const Version& version, const CompactionSpec& spec) {
+    if (spec.bottommost) return;
+    std::set<uint64_t> inputs;
+    SequenceNumber oldest_input = kMaxSequenceNumber;
+    for (const auto& in : spec.inputs) {
+      for (const auto& f : in.files) {
+        inputs.insert(f->number);
+        oldest_input = std::min(oldest_input, f->smallest_seqno);
       }
     }
+    if (spec.output_level == 0) {
+      for (const auto& f : version.files(0)) {
+        if (inputs.count(f->number) == 0 && f->smallest_seqno <= oldest_input) {
+          level0_.push_back(f);
+        }
+      }
+    }
+    for (int level = spec.output_level + 1; level < kNumLevels; level++) {
+      if (level > 0 && !version.files(level).empty()) levels_.push_back(&version.files(level));
+    }
   }
-  return true;
-}
+
+  bool MayHold(std::string_view user_key) const {
+    for (const auto& f : level0_) {
+      if (user_key >= ExtractUserKey(f->smallest) && user_key <= ExtractUserKey(f->largest)) {
+        return true;
+      }
+    }
+    for (const Version::FileList* files : levels_) {
+      // The first file whose largest user key is >= user_key.
+      auto it = std::lower_bound(files->begin(), files->end(), user_key,
+                                 [](const auto& f, std::string_view k) {
+                                   return ExtractUserKey(f->largest) < k;
+                                 });
+      if (it != files->end() && user_key >= ExtractUserKey((*it)->smallest)) return true;
+    }
+    return false;
+  }
+
+ private:
+  Version::FileList level0_;
+  std::vector<const Version::FileList*> levels_;  // sorted, disjoint
+};
+
+// Cuts outputs before one overlaps too many bytes of the grandparent level
+// (the level below the output level), so compacting that output later
+// does not rewrite too much there.
+class GrandparentLimit {
+ public:
+  explicit GrandparentLimit(const CompactionSpec& spec)
+      : files_(spec.grandparents), max_(spec.max_grandparent_overlap_bytes) {}
+
+  // Called with each new user key in order; true: start a new output first.
+  bool ShouldCutBefore(std::string_view user_key) {
+    if (max_ == 0) return false;
+    while (next_ < files_.size() && user_key > ExtractUserKey(files_[next_]->largest)) {
+      if (seen_key_) overlap_ += files_[next_]->file_size;
+      next_++;
+    }
+    seen_key_ = true;
+    if (overlap_ > max_) {
+      overlap_ = 0;
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  const Version::FileList& files_;
+  const uint64_t max_;
+  size_t next_ = 0;
+  bool seen_key_ = false;
+  uint64_t overlap_ = 0;
+};
 
 // One output table being written.
 class Output {
@@ -74,20 +146,19 @@ Status RunCompactionJob(const CompactionJobOptions& options, const Version& vers
   ReadBlockOptions read;
   read.fill_cache = false;
   std::vector<std::unique_ptr<InternalIterator>> children;
-  for (int which = 0; which < 2; which++) {
-    const Version::FileList& files = spec.inputs[which];
-    for (const auto& f : files) stats->bytes_read += f->file_size;
-    const int level = which == 0 ? spec.level : spec.output_level;
-    if (files.empty()) continue;
-    if (level == 0) {
-      for (const auto& f : files) {
+  for (const CompactionInput& in : spec.inputs) {
+    for (const auto& f : in.files) stats->bytes_read += f->file_size;
+    if (in.level == 0) {
+      for (const auto& f : in.files) {
         children.push_back(options.table_cache->NewIterator(read, f->number, f->file_size));
       }
     } else {
-      children.push_back(NewLevelIterator(options.table_cache, read, files));
+      children.push_back(NewLevelIterator(options.table_cache, read, in.files));
     }
   }
   auto iter = NewMergingIterator(std::move(children));
+  const OlderData older(version, spec);
+  GrandparentLimit grandparents(spec);
 
   std::vector<std::string> written;  // paths, removed on failure
   std::unique_ptr<Output> out;
@@ -97,6 +168,10 @@ Status RunCompactionJob(const CompactionJobOptions& options, const Version& vers
   Status s;
   for (iter->SeekToFirst(); iter->Valid(); iter->Next()) {
     stats->input_entries++;
+    if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
+      s = Status::Aborted("compaction cancelled: database closing");
+      break;
+    }
     ParsedInternalKey ikey;
     if (!ParseInternalKey(iter->key(), &ikey)) {
       s = Status::Corruption("compaction input", "malformed internal key");
@@ -112,7 +187,7 @@ Status RunCompactionJob(const CompactionJobOptions& options, const Version& vers
     if (last_sequence_for_key <= options.smallest_snapshot) {
       drop = true;  // a newer version of this key is visible to every reader
     } else if (ikey.type == ValueType::kDeletion && ikey.sequence <= options.smallest_snapshot &&
-               IsBottomForKey(version, spec.output_level, ikey.user_key)) {
+               !older.MayHold(ikey.user_key)) {
       drop = true;  // nothing older is left for the tombstone to hide
     }
     last_sequence_for_key = ikey.sequence;
@@ -121,7 +196,9 @@ Status RunCompactionJob(const CompactionJobOptions& options, const Version& vers
       continue;
     }
     // Cut only between user keys.
-    if (out != nullptr && new_user_key && out->file_size() >= options.target_file_size) {
+    const bool cut_for_grandparents = new_user_key && grandparents.ShouldCutBefore(ikey.user_key);
+    if (out != nullptr && new_user_key &&
+        (out->file_size() >= spec.max_output_file_size || cut_for_grandparents)) {
       FileMetaData meta;
       s = out->Finish(&meta);
       if (!s.ok()) break;

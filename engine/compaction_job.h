@@ -5,11 +5,13 @@
 //   - a version hidden by a newer one of the same key that every snapshot
 //     sees (the newer one's sequence <= smallest_snapshot): no read can reach
 //     it any more;
-//   - a deletion tombstone every snapshot sees, when no level below the
-//     output level holds the key: it has nothing left to hide.
-// Everything else is copied. Output files are cut once they reach
-// target_file_size, but only between user keys, so no user key spans two
-// files of a level.
+//   - a deletion tombstone every snapshot sees, when no file outside the
+//     inputs with older data (a level below the output level, or an older
+//     level-0 file) may hold the key: it has nothing left to hide.
+// Everything else is copied. Output files are cut once they reach the
+// spec's max_output_file_size, or before one overlaps more than
+// max_grandparent_overlap_bytes of the grandparent files -- but only between
+// user keys, so no user key spans two files of a level.
 //
 // Durability: every output is synced and then the directory, before the
 // caller may name the outputs in a MANIFEST edit (manifest.md, rule 1). On
@@ -22,6 +24,7 @@
 #ifndef SYNAPSED_ENGINE_COMPACTION_JOB_H_
 #define SYNAPSED_ENGINE_COMPACTION_JOB_H_
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -41,9 +44,11 @@ struct CompactionJobOptions {
   // Block size, compression, filter and db id for the outputs; file_number
   // is set per output.
   TableBuilderOptions table_options;
-  uint64_t target_file_size = 64ull << 20;
   SequenceNumber smallest_snapshot = 0;  // the oldest sequence a reader may use
   std::function<uint64_t()> new_file_number;
+  // When it becomes true the job stops, removes its outputs and returns
+  // Aborted (Close does not wait for a long merge).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct CompactionJobStats {

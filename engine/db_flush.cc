@@ -1,6 +1,7 @@
-// Background work: flushes of frozen memtables to level-0 tables, oldest
-// first, and, when none waits, leveled compactions (see the threading notes
-// in db_impl.h and the ordering rules of docs/format/manifest.md).
+// Background work: the flush thread (frozen memtables to level-0 tables,
+// oldest first) and the compaction threads (what the picker chooses, and
+// CompactRange requests); see the threading notes in db_impl.h and the
+// ordering rules of docs/format/manifest.md.
 #include <chrono>
 
 #include "cache/table_cache.h"
@@ -13,74 +14,87 @@
 
 namespace synapsed {
 
-void DBImpl::BackgroundThread() {
+void DBImpl::FlushThread() {
   MutexLock l(&mu_);
   while (true) {
+    while (!shutting_down_ && (imm_.empty() || !bg_error_.ok())) flush_cv_.Wait();
+    if (shutting_down_) break;
+    Status s = FlushOldest();
+    if (!s.ok() && bg_error_.ok()) bg_error_ = s;
+    DeleteObsoleteTables();
+    // Writers waiting for room and Flush callers check their condition;
+    // level 0 grew, so a compaction may be due.
+    bg_done_cv_.SignalAll();
+    bg_work_cv_.SignalAll();
+  }
+  flush_exited_ = true;
+  bg_done_cv_.SignalAll();
+}
+
+void DBImpl::CompactionThread() {
+  MutexLock l(&mu_);
+  while (true) {
+    std::optional<CompactionSpec> spec;
+    bool manual = false;
     while (true) {
       // Readers may have let go of old versions. This may release mu_, so
-      // the condition is checked after it (else a signal sent meanwhile
-      // would be lost and a stalled writer would wait for ever).
+      // the conditions are checked after it (else a signal sent meanwhile
+      // would be lost).
       DeleteObsoleteTables();
-      if (shutting_down_ || (manual_ != nullptr && !manual_->done) ||
-          (bg_error_.ok() && (!imm_.empty() || NeedsCompaction()))) {
-        break;
+      if (shutting_down_) break;
+      if (manual_ != nullptr && !manual_->done) {
+        if (!bg_error_.ok() && !manual_->running) {
+          // Nothing runs after a background error: answer the caller.
+          manual_->status = bg_error_;
+          manual_->done = true;
+          bg_done_cv_.SignalAll();
+          continue;
+        }
+        // A manual compaction runs alone; nothing else starts meanwhile.
+        if (!manual_->running && running_compactions_ == 0) {
+          manual = true;
+          break;
+        }
+      } else if (bg_error_.ok()) {
+        spec = picker_->Pick(*versions_->current(), running_);
+        if (spec) break;
       }
       bg_work_cv_.Wait();
     }
     if (shutting_down_) break;
-    // Flushes go first: writers may be waiting for room. Then a manual
-    // compaction (its caller waits), then what the picker wants.
     Status s;
-    if (!bg_error_.ok()) {
-      // Only a CompactRange caller is waiting: answer it; nothing runs.
-      manual_->status = bg_error_;
-      manual_->done = true;
-    } else if (!imm_.empty()) {
-      s = FlushOldest();
-    } else if (manual_ != nullptr && !manual_->done) {
-      // The caller waits until done (or this thread exits), so manual_
-      // stays valid while mu_ is released inside.
+    if (manual) {
+      // The caller waits until done (or every compaction thread exits), so
+      // manual_ stays valid while mu_ is released inside.
+      manual_->running = true;
       s = ManualCompaction();
       manual_->status = s;
       manual_->done = true;
     } else {
-      s = CompactOnce();
+      s = RunCompaction(std::move(*spec));
     }
-    if (!s.ok() && bg_error_.ok()) bg_error_ = s;
+    // A compaction cut short by Close is not an error of the database.
+    const bool cancelled = s.IsAborted() && closed_.load(std::memory_order_acquire);
+    if (!s.ok() && !cancelled && bg_error_.ok()) bg_error_ = s;
     DeleteObsoleteTables();
-    // Writers waiting for room, and Flush callers, check their condition.
     bg_done_cv_.SignalAll();
+    bg_work_cv_.SignalAll();  // its files are free: another pick may fit now
   }
-  DeleteObsoleteTables();
-  bg_exited_ = true;
+  compaction_threads_live_--;
   bg_done_cv_.SignalAll();
 }
 
-bool DBImpl::NeedsCompaction() const {
-  for (int level = 0; level < kNumLevels - 1; level++) {
-    if (LevelScore(*versions_->current(), level, compaction_options_) >= 1) return true;
-  }
-  return false;
-}
-
-Status DBImpl::CompactOnce() {
-  std::optional<CompactionSpec> spec =
-      PickLeveledCompaction(*versions_->current(), compaction_options_);
-  if (!spec) return Status::OK();
-  return RunCompaction(std::move(*spec));
-}
-
 Status DBImpl::ManualCompaction() {
-  // Level by level, everything in the range moves to the next level, so it
-  // all ends in the last level (where tombstones can go).
   std::string_view begin, end;
   if (manual_->begin) begin = *manual_->begin;
   if (manual_->end) end = *manual_->end;
-  for (int level = 0; level < kNumLevels - 1; level++) {
+  int level = 0;
+  while (level < kNumLevels) {
+    if (shutting_down_) return Status::Aborted("database closed during CompactRange");
     std::optional<CompactionSpec> spec =
-        PickRangeCompaction(*versions_->current(), level, manual_->begin ? &begin : nullptr,
-                            manual_->end ? &end : nullptr);
-    if (!spec) continue;
+        picker_->PickManual(*versions_->current(), level, manual_->begin ? &begin : nullptr,
+                            manual_->end ? &end : nullptr, &level);
+    if (!spec) break;
     Status s = RunCompaction(std::move(*spec));
     if (!s.ok()) return s;
   }
@@ -91,18 +105,22 @@ Status DBImpl::RunCompaction(CompactionSpec spec) {
   const std::shared_ptr<const Version> version = versions_->current();
   const auto start = std::chrono::steady_clock::now();
   VersionEdit edit;
-  for (const auto& f : spec.inputs[0]) edit.DeleteFile(spec.level, f->number);
-  for (const auto& f : spec.inputs[1]) edit.DeleteFile(spec.output_level, f->number);
+  uint64_t bytes_in = 0, bytes_own = 0;
+  for (const CompactionInput& in : spec.inputs) {
+    for (const auto& f : in.files) {
+      edit.DeleteFile(in.level, f->number);
+      (in.level == spec.output_level ? bytes_own : bytes_in) += f->file_size;
+    }
+  }
   CompactionJobStats stats;
   if (spec.trivial_move) {
-    edit.AddFile(spec.output_level, *spec.inputs[0][0]);
+    edit.AddFile(spec.output_level, *spec.inputs[0].files[0]);
   } else {
     CompactionJobOptions job;
     job.fs = fs_.get();
     job.dbname = dbname_;
     job.table_cache = table_cache_.get();
-    job.table_options = TableOptions(0);
-    job.target_file_size = options_.target_file_size_base;
+    job.table_options = TableOptions(0, spec.bottommost);
     // The oldest sequence any reader may use: the oldest snapshot, or the
     // last sequence (a read takes its view before its sequence, so a read
     // that sees this compaction's output uses a later one).
@@ -114,12 +132,15 @@ Status DBImpl::RunCompaction(CompactionSpec spec) {
       MutexLock l(&mu_);
       return versions_->NewFileNumber();
     };
+    job.cancel = &closed_;
     std::vector<FileMetaData> outputs;
-    compaction_running_ = true;
+    running_.Add(spec);
+    running_compactions_++;
     mu_.Unlock();
     Status s = RunCompactionJob(job, *version, spec, &outputs, &stats);
     mu_.Lock();
-    compaction_running_ = false;
+    running_compactions_--;
+    running_.Remove(spec);
     if (!s.ok()) return s;  // its outputs were removed; nothing names them
     for (const auto& f : outputs) edit.AddFile(spec.output_level, f);
   }
@@ -127,21 +148,30 @@ Status DBImpl::RunCompaction(CompactionSpec spec) {
   Status s = versions_->LogAndApply(&edit);
   if (!s.ok()) return s;  // outputs are kept: the edit may be durable anyway
   const bool trivial_move = spec.trivial_move;
+  const int output_level = spec.output_level;
   if (!trivial_move) {
-    for (int which = 0; which < 2; which++) {
-      for (const auto& f : spec.inputs[which]) obsolete_tables_.emplace_back(f->number, f);
+    for (const CompactionInput& in : spec.inputs) {
+      for (const auto& f : in.files) obsolete_tables_.emplace_back(f->number, f);
     }
   }
   spec = CompactionSpec();  // its FileMetaData references must not keep inputs alive
   InstallView();
+  const uint64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
   stat_compactions_.fetch_add(1, std::memory_order_relaxed);
   if (trivial_move) stat_trivial_moves_.fetch_add(1, std::memory_order_relaxed);
   stat_compaction_bytes_read_.fetch_add(stats.bytes_read, std::memory_order_relaxed);
   stat_compaction_bytes_written_.fetch_add(stats.bytes_written, std::memory_order_relaxed);
-  stat_compaction_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
-                                        std::chrono::steady_clock::now() - start)
-                                        .count(),
-                                    std::memory_order_relaxed);
+  stat_compaction_micros_.fetch_add(micros, std::memory_order_relaxed);
+  LevelStats& level = level_stats_[output_level];
+  level.compactions.fetch_add(1, std::memory_order_relaxed);
+  if (!trivial_move) {
+    level.bytes_read.fetch_add(bytes_in, std::memory_order_relaxed);
+    level.bytes_read_own.fetch_add(bytes_own, std::memory_order_relaxed);
+    level.bytes_written.fetch_add(stats.bytes_written, std::memory_order_relaxed);
+  }
+  level.micros.fetch_add(micros, std::memory_order_relaxed);
   return Status::OK();
 }
 
@@ -196,6 +226,7 @@ Status DBImpl::FlushOldest() {
   InstallView();
   stat_flushes_.fetch_add(1, std::memory_order_relaxed);
   stat_flush_bytes_.fetch_add(meta.file_size, std::memory_order_relaxed);
+  level_stats_[0].bytes_written.fetch_add(meta.file_size, std::memory_order_relaxed);
   stat_flush_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
                                    std::chrono::steady_clock::now() - start)
                                    .count(),

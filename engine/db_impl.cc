@@ -34,9 +34,8 @@ DBImpl::DBImpl(const Options& options, std::string dbname)
       fs_(options.file_system ? options.file_system : FileSystem::Default()),
       dbname_(std::move(dbname)),
       versions_(std::make_unique<VersionSet>(fs_, dbname_)),
-      compaction_options_{options.level0_file_num_compaction_trigger,
-                          options.max_bytes_for_level_base,
-                          options.max_bytes_for_level_multiplier},
+      picker_(NewCompactionPicker(options)),
+      flush_cv_(&mu_),
       bg_work_cv_(&mu_),
       bg_done_cv_(&mu_) {}
 
@@ -55,10 +54,13 @@ SequenceNumber DBImpl::ReadSequence(const ReadOptions& options) const {
                                      : last_sequence_.load(std::memory_order_acquire);
 }
 
-TableBuilderOptions DBImpl::TableOptions(uint64_t file_number) const {
+TableBuilderOptions DBImpl::TableOptions(uint64_t file_number, bool bottommost) const {
   TableBuilderOptions t;
   t.block_size = options_.block_size;
-  switch (options_.compression) {
+  const CompressionType compression = bottommost && options_.bottommost_compression
+                                          ? *options_.bottommost_compression
+                                          : options_.compression;
+  switch (compression) {
     case CompressionType::kNone: t.compression = BlockCompression::kNone; break;
     case CompressionType::kLZ4: t.compression = BlockCompression::kLZ4; break;
     case CompressionType::kZstd: t.compression = BlockCompression::kZstd; break;
@@ -82,6 +84,8 @@ void DBImpl::InstallView() {
   view->mem = mem_;
   for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) view->imm.push_back(it->mem);
   view->version = versions_->current();
+  pending_compaction_bytes_.store(picker_->EstimatePendingBytes(*view->version),
+                                  std::memory_order_relaxed);
   std::shared_ptr<const ReadView> old;
   MutexLock l(&view_mu_);
   old = std::move(view_);  // released after view_mu_ (the last reference may free a lot)
@@ -239,6 +243,59 @@ void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
   snapshots_.erase(snapshot);
 }
 
+std::string DBImpl::WriteAmplificationReport(const Version& version) const {
+  std::string out =
+      "Level  Files  Size(bytes)     Score  Read-in(bytes)  Read-own(bytes)  Write(bytes)    "
+      "W-Amp  Comps  Time(s)\n";
+  char buf[256];
+  uint64_t total_files = 0, total_bytes = 0, total_in = 0, total_own = 0, total_written = 0;
+  uint64_t total_comps = 0, total_micros = 0;
+  for (int level = 0; level < kNumLevels; level++) {
+    const LevelStats& st = level_stats_[level];
+    const uint64_t bytes = version.NumFiles(level) == 0 ? 0 : TotalBytes(version.files(level));
+    const uint64_t in = st.bytes_read.load(std::memory_order_relaxed);
+    const uint64_t own = st.bytes_read_own.load(std::memory_order_relaxed);
+    const uint64_t written = st.bytes_written.load(std::memory_order_relaxed);
+    const uint64_t comps = st.compactions.load(std::memory_order_relaxed);
+    const uint64_t micros = st.micros.load(std::memory_order_relaxed);
+    // RocksDB's per-level W-Amp: bytes written into the level per byte that
+    // came in from above (level 0: flushes, 1.0).
+    const double wamp = level == 0 ? (written > 0 ? 1.0 : 0.0)
+                                   : (in == 0 ? 0.0 : static_cast<double>(written) / in);
+    std::snprintf(buf, sizeof(buf),
+                  "L%-5d %-6d %-15" PRIu64 " %-6.2f %-15" PRIu64 " %-16" PRIu64 " %-15" PRIu64
+                  " %-6.2f %-6" PRIu64 " %.3f\n",
+                  level, version.NumFiles(level), bytes, picker_->LevelScore(version, level), in,
+                  own, written, wamp, comps, micros / 1e6);
+    out += buf;
+    total_files += static_cast<uint64_t>(version.NumFiles(level));
+    total_bytes += bytes;
+    total_in += in;
+    total_own += own;
+    total_written += written;
+    total_comps += comps;
+    total_micros += micros;
+  }
+  const uint64_t flushed = stat_flush_bytes_.load(std::memory_order_relaxed);
+  std::snprintf(buf, sizeof(buf),
+                "Sum    %-6" PRIu64 " %-15" PRIu64 "        %-15" PRIu64 " %-16" PRIu64
+                " %-15" PRIu64 " %-6.2f %-6" PRIu64 " %.3f\n",
+                total_files, total_bytes, total_in, total_own, total_written,
+                flushed == 0 ? 0.0 : static_cast<double>(total_written) / flushed, total_comps,
+                total_micros / 1e6);
+  out += buf;
+  const uint64_t user = stat_user_bytes_.load(std::memory_order_relaxed);
+  const uint64_t wal = stat_wal_bytes_.load(std::memory_order_relaxed);
+  std::snprintf(buf, sizeof(buf),
+                "Write amplification (RocksDB's: table bytes written / bytes flushed): %.2f\n"
+                "Write amplification per user byte ((WAL + table bytes) / %" PRIu64
+                " user bytes): %.2f\n",
+                flushed == 0 ? 0.0 : static_cast<double>(total_written) / flushed, user,
+                user == 0 ? 0.0 : static_cast<double>(wal + total_written) / user);
+  out += buf;
+  return out;
+}
+
 bool DBImpl::GetProperty(std::string_view name, std::string* value) {
   value->clear();
   constexpr std::string_view kPrefix = "synapsed.";
@@ -269,7 +326,13 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
     *value = std::to_string(view->version->NumFiles(level));
   } else if (name == "compaction-pending") {
     MutexLock l(&mu_);
-    *value = NeedsCompaction() || compaction_running_ ? "1" : "0";
+    *value = picker_->NeedsCompaction(*versions_->current()) || running_compactions_ > 0 ? "1"
+                                                                                        : "0";
+  } else if (name == "estimate-pending-compaction-bytes") {
+    *value = std::to_string(pending_compaction_bytes_.load(std::memory_order_relaxed));
+  } else if (name == "num-running-compactions") {
+    MutexLock l(&mu_);
+    *value = std::to_string(running_compactions_);
   } else if (name == "total-sst-files-size") {
     *value = std::to_string(view->version->TotalFileBytes());
   } else if (name == "block-cache-capacity") {
@@ -312,8 +375,11 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
         "Flushes: %" PRIu64 ", %" PRIu64 " bytes written, %.3f s\n"
         "Write stalls (memtables full): %" PRIu64 ", %.3f s\n"
         "Write stalls (level 0): %" PRIu64 " slowdowns, %" PRIu64 " stops, %.3f s stopped\n"
+        "Write stalls (pending compaction bytes): %" PRIu64 " slowdowns, %" PRIu64
+        " stops, %.3f s stopped\n"
+        "Write slowdowns: %.3f s delayed\n"
         "Compactions: %" PRIu64 " (%" PRIu64 " trivial moves), %" PRIu64 " bytes read, %" PRIu64
-        " bytes written, %.3f s\n"
+        " bytes written, %.3f s; pending %" PRIu64 " bytes\n"
         "Block cache: capacity %zu, usage %" PRIu64 ", entries %" PRIu64 ", hits %" PRIu64
         ", misses %" PRIu64 ", inserts %" PRIu64 ", evictions %" PRIu64 "\n",
         last_sequence_.load(std::memory_order_acquire), view->mem->num_entries(),
@@ -330,23 +396,20 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
         stat_l0_slowdowns_.load(std::memory_order_relaxed),
         stat_l0_stops_.load(std::memory_order_relaxed),
         stat_l0_stop_micros_.load(std::memory_order_relaxed) / 1e6,
+        stat_pending_slowdowns_.load(std::memory_order_relaxed),
+        stat_pending_stops_.load(std::memory_order_relaxed),
+        stat_pending_stop_micros_.load(std::memory_order_relaxed) / 1e6,
+        stat_slowdown_micros_.load(std::memory_order_relaxed) / 1e6,
         stat_compactions_.load(std::memory_order_relaxed),
         stat_trivial_moves_.load(std::memory_order_relaxed),
         stat_compaction_bytes_read_.load(std::memory_order_relaxed),
         stat_compaction_bytes_written_.load(std::memory_order_relaxed),
         stat_compaction_micros_.load(std::memory_order_relaxed) / 1e6,
+        pending_compaction_bytes_.load(std::memory_order_relaxed),
         block_cache_ ? block_cache_->capacity() : 0, cache.usage_bytes, cache.entries,
         cache.hits, cache.misses, cache.inserts, cache.evictions);
     value->assign(buf);
-    value->append("Level  Files  Size(bytes)   Score\n");
-    for (int level = 0; level < kNumLevels; level++) {
-      uint64_t bytes = 0;
-      for (const auto& f : view->version->files(level)) bytes += f->file_size;
-      std::snprintf(buf, sizeof(buf), "L%-5d %-6d %-13" PRIu64 " %.2f\n", level,
-                    view->version->NumFiles(level), bytes,
-                    LevelScore(*view->version, level, compaction_options_));
-      value->append(buf);
-    }
+    value->append(WriteAmplificationReport(*view->version));
     MutexLock l(&mu_);
     value->append("Snapshots: " + std::to_string(snapshots_.size()) + "\n");
     value->append("Live WAL files: " + std::to_string(live_logs_.size()) + "\n");

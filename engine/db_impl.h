@@ -16,8 +16,13 @@
 //   - One background thread flushes frozen memtables, oldest first: it writes
 //     the table without mu_, then (under mu_) records it in the MANIFEST with
 //     the log number of the oldest WAL still needed, installs the new view,
-//     and deletes the WALs that edit made obsolete. When no memtable waits it
-//     runs the compaction the leveled picker chooses, the same way.
+//     and deletes the WALs that edit made obsolete. It never waits behind a
+//     compaction.
+//   - max_background_jobs - 1 compaction threads run what the picker
+//     (compaction/) chooses around the compactions already running
+//     (running_), the same way: merge without mu_, then one MANIFEST edit.
+//     A CompactRange request runs on one of them once no other compaction
+//     runs, and none starts while it is pending.
 //   - Readers take the current ReadView (memtable, frozen memtables, version;
 //     ref-counted) under view_mu_ for a moment, then load the sequence, and
 //     read without any lock. View first: a later sequence may name writes in
@@ -37,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include <array>
 #include <thread>
 
 #include "compaction/compaction_picker.h"
@@ -121,14 +127,11 @@ class DBImpl final : public DB {
   // Pops writers from the front up to and including last, handing them s.
   void FinishWriters(Writer* self, Writer* last, const Status& s) REQUIRES(mu_);
 
-  void BackgroundThread() EXCLUDES(mu_);
+  void FlushThread() EXCLUDES(mu_);
+  void CompactionThread() EXCLUDES(mu_);
   // Flushes the oldest frozen memtable; releases mu_ while writing the table.
   Status FlushOldest() REQUIRES(mu_);
-  bool NeedsCompaction() const REQUIRES(mu_);
-  // Runs the compaction the picker chooses (if any); releases mu_ while
-  // merging.
-  Status CompactOnce() REQUIRES(mu_);
-  // Runs *manual_: every level's files in the range, into the next level.
+  // Runs *manual_, step by step (CompactionPicker::PickManual).
   Status ManualCompaction() REQUIRES(mu_);
   // Runs one compaction and installs its result; releases mu_ while merging.
   Status RunCompaction(CompactionSpec spec) REQUIRES(mu_);
@@ -141,8 +144,11 @@ class DBImpl final : public DB {
   Status GetFromView(const ReadOptions& options, SequenceNumber seq, const ReadView& view,
                      std::string_view key, BlockMemo* memo, std::string* value);
   SequenceNumber ReadSequence(const ReadOptions& options) const;
+  // The per-level compaction table and write amplification of synapsed.stats.
+  std::string WriteAmplificationReport(const Version& version) const;
   Status CheckOpen() const;
-  TableBuilderOptions TableOptions(uint64_t file_number) const;
+  // bottommost: for tables with no older data below (bottommost_compression).
+  TableBuilderOptions TableOptions(uint64_t file_number, bool bottommost = false) const;
   // An empty memtable whose arena blocks suit write_buffer_size.
   std::shared_ptr<MemTable> NewMemTable() const;
 
@@ -158,13 +164,17 @@ class DBImpl final : public DB {
   std::deque<Writer*> writers_ GUARDED_BY(mu_);
   Status bg_error_ GUARDED_BY(mu_);
   bool closed_flag_ GUARDED_BY(mu_) = false;
-  bool shutting_down_ GUARDED_BY(mu_) = false;  // Close asked the flush thread to stop
-  bool bg_exited_ GUARDED_BY(mu_) = false;      // the flush thread has stopped
+  bool shutting_down_ GUARDED_BY(mu_) = false;  // Close asked the threads to stop
+  bool flush_exited_ GUARDED_BY(mu_) = false;   // the flush thread has stopped
+  int compaction_threads_live_ GUARDED_BY(mu_) = 0;
   bool close_done_ GUARDED_BY(mu_) = false;
-  bool compaction_running_ GUARDED_BY(mu_) = false;
-  // A CompactRange request, run by the background thread.
+  // Compactions being merged, and what they hold.
+  int running_compactions_ GUARDED_BY(mu_) = 0;
+  CompactionsInProgress running_ GUARDED_BY(mu_);
+  // A CompactRange request, run by a compaction thread.
   struct ManualRequest {
     std::optional<std::string> begin, end;  // user keys; nullopt = open
+    bool running = false;
     bool done = false;
     Status status;
   };
@@ -175,16 +185,18 @@ class DBImpl final : public DB {
   std::vector<std::string> recovery_damage_ GUARDED_BY(mu_);
   std::unique_ptr<VersionSet> versions_ GUARDED_BY(mu_);
   std::deque<Frozen> imm_ GUARDED_BY(mu_);  // oldest first
-  const LeveledCompactionOptions compaction_options_;
+  const std::unique_ptr<const CompactionPicker> picker_;
   // Tables a compaction removed from the version, deleted once nothing holds
   // their metadata (no version in use names them; manifest.md rule 5).
   std::vector<std::pair<uint64_t, std::weak_ptr<const FileMetaData>>> obsolete_tables_
       GUARDED_BY(mu_);
   uint64_t frozen_count_ GUARDED_BY(mu_) = 0;   // memtables ever frozen
   uint64_t flushed_count_ GUARDED_BY(mu_) = 0;  // of those, flushed
-  CondVar bg_work_cv_;  // the background thread waits here for work
-  CondVar bg_done_cv_;  // writers and Flush wait here for a flush to end
-  std::thread bg_thread_;
+  CondVar flush_cv_;     // the flush thread waits here for a frozen memtable
+  CondVar bg_work_cv_;   // compaction threads wait here for work
+  CondVar bg_done_cv_;   // writers, Flush and CompactRange wait here
+  std::thread flush_thread_;
+  std::vector<std::thread> compaction_threads_;
 
   // Leader-only state (serialized by the writer queue, see above); replaced
   // only by the leader under mu_, so reads under mu_ are safe too.
@@ -196,6 +208,8 @@ class DBImpl final : public DB {
   mutable Mutex view_mu_;  // taken after mu_, never before it
   std::shared_ptr<const ReadView> view_ GUARDED_BY(view_mu_);
   std::atomic<SequenceNumber> last_sequence_{0};
+  // The picker's estimate for the current version (set with each view).
+  std::atomic<uint64_t> pending_compaction_bytes_{0};
 
   // Counters for "synapsed.stats".
   std::atomic<uint64_t> stat_write_groups_{0};
@@ -210,11 +224,25 @@ class DBImpl final : public DB {
   std::atomic<uint64_t> stat_l0_slowdowns_{0};
   std::atomic<uint64_t> stat_l0_stops_{0};
   std::atomic<uint64_t> stat_l0_stop_micros_{0};
+  std::atomic<uint64_t> stat_slowdown_micros_{0};
+  std::atomic<uint64_t> stat_pending_slowdowns_{0};
+  std::atomic<uint64_t> stat_pending_stops_{0};
+  std::atomic<uint64_t> stat_pending_stop_micros_{0};
+  std::atomic<uint64_t> stat_user_bytes_{0};  // batch bytes written by users
   std::atomic<uint64_t> stat_compactions_{0};
   std::atomic<uint64_t> stat_trivial_moves_{0};
   std::atomic<uint64_t> stat_compaction_bytes_read_{0};
   std::atomic<uint64_t> stat_compaction_bytes_written_{0};
   std::atomic<uint64_t> stat_compaction_micros_{0};
+  // Per output level (compactions into it; flushes count at level 0).
+  struct LevelStats {
+    std::atomic<uint64_t> compactions{0};
+    std::atomic<uint64_t> bytes_read{0};     // from the levels above (input level)
+    std::atomic<uint64_t> bytes_read_own{0};  // from this level
+    std::atomic<uint64_t> bytes_written{0};
+    std::atomic<uint64_t> micros{0};
+  };
+  std::array<LevelStats, kNumLevels> level_stats_;
 };
 
 }  // namespace synapsed

@@ -85,15 +85,37 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
     return Status::InvalidArgument(
         "max_bytes_for_level_base and target_file_size_base must be > 0, the multiplier >= 1");
   }
+  if (options.compaction_style != CompactionStyle::kLeveled &&
+      options.compaction_style != CompactionStyle::kUniversal) {
+    return Status::InvalidArgument("unknown compaction style");
+  }
+  if (options.max_background_jobs < 2) {
+    return Status::InvalidArgument("max_background_jobs must be >= 2 (one flush, one compaction)");
+  }
+  if (options.compaction_options_universal.min_merge_width < 2 ||
+      options.compaction_options_universal.max_merge_width <
+          options.compaction_options_universal.min_merge_width) {
+    return Status::InvalidArgument(
+        "universal compaction needs 2 <= min_merge_width <= max_merge_width");
+  }
+  if (options.soft_pending_compaction_bytes_limit != 0 &&
+      options.hard_pending_compaction_bytes_limit != 0 &&
+      options.soft_pending_compaction_bytes_limit > options.hard_pending_compaction_bytes_limit) {
+    return Status::InvalidArgument(
+        "soft_pending_compaction_bytes_limit must not exceed the hard limit");
+  }
   if (options.bloom_bits_per_key < 0) {
     return Status::InvalidArgument("bloom_bits_per_key must be >= 0");
   }
   if (options.zstd_level < 1 || options.zstd_level > 22) {
     return Status::InvalidArgument("zstd_level must be in 1..22");
   }
-  if (options.compression != CompressionType::kNone &&
-      options.compression != CompressionType::kLZ4 &&
-      options.compression != CompressionType::kZstd) {
+  auto known = [](CompressionType c) {
+    return c == CompressionType::kNone || c == CompressionType::kLZ4 ||
+           c == CompressionType::kZstd;
+  };
+  if (!known(options.compression) ||
+      (options.bottommost_compression && !known(*options.bottommost_compression))) {
     return Status::InvalidArgument("unknown compression type");
   }
   auto impl = std::make_unique<DBImpl>(options, path);
@@ -131,7 +153,14 @@ Status DBImpl::OpenImpl() {
     s = Recover();
   }
   if (!s.ok()) return s;
-  bg_thread_ = std::thread([this] { BackgroundThread(); });
+  flush_thread_ = std::thread([this] { FlushThread(); });
+  {
+    MutexLock l(&mu_);
+    compaction_threads_live_ = std::max(1, options_.max_background_jobs - 1);
+  }
+  for (int i = 0; i < std::max(1, options_.max_background_jobs - 1); i++) {
+    compaction_threads_.emplace_back([this] { CompactionThread(); });
+  }
   return Status::OK();
 }
 

@@ -113,27 +113,44 @@ Status DBImpl::MakeRoomForWrite(bool force) {
   while (true) {
     if (!bg_error_.ok()) return bg_error_;
     const int l0_files = versions_->current()->NumFiles(0);
-    if (l0_files >= options_.level0_stop_writes_trigger) {
-      // Level 0 is too deep for reads to stay fast: wait for compaction.
+    const uint64_t pending = pending_compaction_bytes_.load(std::memory_order_relaxed);
+    const bool l0_stop = l0_files >= options_.level0_stop_writes_trigger;
+    const bool pending_stop = options_.hard_pending_compaction_bytes_limit != 0 &&
+                              pending >= options_.hard_pending_compaction_bytes_limit;
+    if (l0_stop || pending_stop) {
+      // Level 0 is too deep for reads to stay fast, or compaction is too far
+      // behind to catch up while writes go on: wait for compaction.
       const auto start = std::chrono::steady_clock::now();
-      if (!stopped) stat_l0_stops_.fetch_add(1, std::memory_order_relaxed);
+      if (!stopped) {
+        (l0_stop ? stat_l0_stops_ : stat_pending_stops_).fetch_add(1, std::memory_order_relaxed);
+      }
       stopped = true;
-      bg_work_cv_.Signal();
+      bg_work_cv_.SignalAll();
       bg_done_cv_.Wait();
-      stat_l0_stop_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
-                                         std::chrono::steady_clock::now() - start)
-                                         .count(),
-                                     std::memory_order_relaxed);
+      (l0_stop ? stat_l0_stop_micros_ : stat_pending_stop_micros_)
+          .fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - start)
+                         .count(),
+                     std::memory_order_relaxed);
       continue;
     }
-    if (l0_files >= options_.level0_slowdown_writes_trigger && !slowed) {
+    const bool l0_slow = l0_files >= options_.level0_slowdown_writes_trigger;
+    const bool pending_slow = options_.soft_pending_compaction_bytes_limit != 0 &&
+                              pending >= options_.soft_pending_compaction_bytes_limit;
+    if ((l0_slow || pending_slow) && !slowed) {
       // Delay this write once, by 1 ms, rather than stop many writes later;
-      // the compaction thread gets the core meanwhile.
+      // the compaction threads get the cores meanwhile.
       slowed = true;
-      stat_l0_slowdowns_.fetch_add(1, std::memory_order_relaxed);
+      (l0_slow ? stat_l0_slowdowns_ : stat_pending_slowdowns_)
+          .fetch_add(1, std::memory_order_relaxed);
+      const auto start = std::chrono::steady_clock::now();
       mu_.Unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       mu_.Lock();
+      stat_slowdown_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::steady_clock::now() - start)
+                                          .count(),
+                                      std::memory_order_relaxed);
       continue;
     }
     // Only a memtable holding something is frozen (an empty one's arena may
@@ -176,7 +193,7 @@ Status DBImpl::MakeRoomForWrite(bool force) {
     log_number_ = number;
     live_logs_.push_back(number);
     InstallView();
-    bg_work_cv_.Signal();
+    flush_cv_.Signal();
     return Status::OK();
   }
 }
@@ -192,6 +209,7 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer, bool* sync) {
 
   *last_writer = first;
   uint64_t batches = 1;
+  uint64_t user_bytes = size;
   for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
     Writer* w = *it;
     if (w->batch == nullptr) break;  // Close's barrier ends the group
@@ -206,8 +224,10 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer, bool* sync) {
     *sync = *sync || w->sync;
     *last_writer = w;
     batches++;
+    user_bytes += w->batch->ApproximateSize();
   }
   stat_batches_.fetch_add(batches, std::memory_order_relaxed);
+  stat_user_bytes_.fetch_add(user_bytes, std::memory_order_relaxed);
   return result;
 }
 
@@ -224,7 +244,7 @@ Status DBImpl::Flush() {
   while (s.ok() && flushed_count_ < target) {
     if (!bg_error_.ok()) return bg_error_;
     // Close lets the thread finish the flush it is in; ours may be that one.
-    if (bg_exited_) return Status::Aborted("database closed during Flush");
+    if (flush_exited_) return Status::Aborted("database closed during Flush");
     bg_done_cv_.Wait();
   }
   return s;
@@ -237,12 +257,13 @@ Status DBImpl::CompactRange(const std::string_view* begin, const std::string_vie
   if (begin != nullptr) request.begin.emplace(*begin);
   if (end != nullptr) request.end.emplace(*end);
   MutexLock l(&mu_);
-  while (manual_ != nullptr && !bg_exited_) bg_done_cv_.Wait();  // one at a time
-  if (bg_exited_ || closed_flag_) return Status::Aborted("database is closed");
+  // One at a time.
+  while (manual_ != nullptr && compaction_threads_live_ > 0) bg_done_cv_.Wait();
+  if (compaction_threads_live_ == 0 || closed_flag_) return Status::Aborted("database is closed");
   manual_ = &request;
-  bg_work_cv_.Signal();
-  // Until done or the thread exits: the thread uses the request meanwhile.
-  while (!request.done && !bg_exited_) bg_done_cv_.Wait();
+  bg_work_cv_.SignalAll();
+  // Until done or the threads exit: a thread uses the request meanwhile.
+  while (!request.done && compaction_threads_live_ > 0) bg_done_cv_.Wait();
   manual_ = nullptr;
   bg_done_cv_.SignalAll();  // a CompactRange waiting for its turn
   if (!request.done) return Status::Aborted("database closed during CompactRange");
@@ -278,10 +299,16 @@ Status DBImpl::Close() {
     // stay valid) and starts no other; frozen memtables not yet flushed are
     // in their WALs, replayed at the next Open.
     shutting_down_ = true;
+    flush_cv_.SignalAll();
     bg_work_cv_.SignalAll();
     bg_done_cv_.SignalAll();
   }
-  if (bg_thread_.joinable()) bg_thread_.join();
+  // Compactions stop at their next check of closed_ (their outputs are
+  // removed; the inputs stay live).
+  if (flush_thread_.joinable()) flush_thread_.join();
+  for (std::thread& t : compaction_threads_) {
+    if (t.joinable()) t.join();
+  }
   MutexLock l(&mu_);
   if (s.ok()) s = bg_error_;
   lock_.reset();

@@ -42,7 +42,7 @@ class CrashTest : public ::testing::Test {
   }
 
   Status Open() { return DB::Open(options_, kDb, &db_); }
-  void CrashAtEveryFileOperation(bool flushes);
+  void CrashAtEveryFileOperation(bool flushes, CompactionStyle style = CompactionStyle::kLeveled);
 
   // Writes random batches until n are acknowledged or a write fails; returns
   // the first failure.
@@ -187,7 +187,8 @@ TEST_F(CrashTest, OpenRetiresReplayedLogs) {
 // moves across several levels, deleting input tables), and so writes many
 // MANIFEST edits. Background work makes the k-th operation vary a little
 // from run to run; every k still crashes somewhere in the run.
-void CrashTest::CrashAtEveryFileOperation(bool flushes) {
+void CrashTest::CrashAtEveryFileOperation(bool flushes, CompactionStyle style) {
+  options_.compaction_style = style;
   if (flushes) {
     options_.write_buffer_size = 1024;
     options_.max_write_buffer_number = 2;
@@ -270,6 +271,10 @@ TEST_F(CrashTest, CrashAtEveryFileOperation) { CrashAtEveryFileOperation(false);
 
 TEST_F(CrashTest, CrashAtEveryFileOperationWithFlushesAndCompactions) {
   CrashAtEveryFileOperation(true);
+}
+
+TEST_F(CrashTest, CrashAtEveryFileOperationWithUniversalCompaction) {
+  CrashAtEveryFileOperation(true, CompactionStyle::kUniversal);
 }
 
 TEST_F(CrashTest, WriteErrorsStopWritesButNotReads) {

@@ -7,7 +7,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <map>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "io/fault_injection_fs.h"
@@ -143,15 +147,18 @@ TEST_F(FlushDbTest, TinyMemtablesUnderConcurrentLoad) {
   EXPECT_LE(max_frozen.load(), 2u);
   EXPECT_GT(reads, 0u);
   ASSERT_TRUE(db_->Flush().ok());
-  // Compactions ran alongside: the data sits in several levels.
-  uint64_t files = 0;
+  // Compactions ran alongside: the data sits in several levels (dynamic
+  // level sizing fills the last level first).
+  uint64_t files = 0, below_level0 = 0;
   for (int level = 0; level < 7; level++) {
-    files += Property(db_.get(), "synapsed.num-files-at-level" + std::to_string(level));
+    const uint64_t n =
+        Property(db_.get(), "synapsed.num-files-at-level" + std::to_string(level));
+    files += n;
+    if (level > 0) below_level0 += n;
   }
   EXPECT_GT(files, 5u);
-  EXPECT_GT(Property(db_.get(), "synapsed.num-files-at-level1") +
-                Property(db_.get(), "synapsed.num-files-at-level2"),
-            0u);
+  EXPECT_GT(below_level0, 0u);
+  EXPECT_GT(Property(db_.get(), "synapsed.num-files-at-level6"), 0u);
   ExpectValues(2 * kPerWriter, 0);
   // An iterator over every table, in order, with nothing missing.
   auto it = db_->NewIterator(ReadOptions());
@@ -379,10 +386,35 @@ void WaitForCompactions(DB* db) {
   ASSERT_EQ(0u, Property(db, "synapsed.compaction-pending"));
 }
 
-// Leveled compaction keeps level 0 short, drops overwritten versions and
-// tombstones no snapshot needs (the live size shrinks), keeps what a held
-// snapshot sees, and never brings a deleted key back, across reopens.
-TEST_F(FlushDbTest, CompactionReclaimsSpaceAndKeepsWhatSnapshotsSee) {
+// The number of sorted runs: level-0 files plus non-empty levels.
+uint64_t SortedRuns(DB* db) {
+  uint64_t runs = Property(db, "synapsed.num-files-at-level0");
+  for (int level = 1; level < 7; level++) {
+    runs += Property(db, "synapsed.num-files-at-level" + std::to_string(level)) > 0;
+  }
+  return runs;
+}
+
+// The compaction tests run under both styles.
+class CompactionStyleTest : public FlushDbTest,
+                            public ::testing::WithParamInterface<CompactionStyle> {
+ protected:
+  CompactionStyleTest() { options_.compaction_style = GetParam(); }
+  bool universal() const { return GetParam() == CompactionStyle::kUniversal; }
+};
+
+INSTANTIATE_TEST_SUITE_P(Styles, CompactionStyleTest,
+                         ::testing::Values(CompactionStyle::kLeveled, CompactionStyle::kUniversal),
+                         [](const auto& info) {
+                           return info.param == CompactionStyle::kLeveled ? "Leveled"
+                                                                          : "Universal";
+                         });
+
+// Compaction keeps level 0 short (universal: the sorted runs few), drops
+// overwritten versions and tombstones no snapshot needs (the live size
+// shrinks), keeps what a held snapshot sees, and never brings a deleted key
+// back, across reopens.
+TEST_P(CompactionStyleTest, CompactionReclaimsSpaceAndKeepsWhatSnapshotsSee) {
   options_.write_buffer_size = 16 << 10;
   options_.level0_file_num_compaction_trigger = 2;
   options_.target_file_size_base = 32 << 10;
@@ -400,7 +432,11 @@ TEST_F(FlushDbTest, CompactionReclaimsSpaceAndKeepsWhatSnapshotsSee) {
   for (int i = 0; i < kKeys; i += 2) ASSERT_TRUE(db_->Delete(WriteOptions(), Key(i)).ok());
   ASSERT_TRUE(db_->Flush().ok());
   WaitForCompactions(db_.get());
-  EXPECT_LT(Property(db_.get(), "synapsed.num-files-at-level0"), 2u);
+  if (universal()) {
+    EXPECT_LE(SortedRuns(db_.get()), 2u);
+  } else {
+    EXPECT_LT(Property(db_.get(), "synapsed.num-files-at-level0"), 2u);
+  }
   const uint64_t with_snapshot = Property(db_.get(), "synapsed.total-sst-files-size");
   ReadOptions at_snap;
   at_snap.snapshot = snap;
@@ -422,6 +458,9 @@ TEST_F(FlushDbTest, CompactionReclaimsSpaceAndKeepsWhatSnapshotsSee) {
   for (int i = 1; i < kKeys; i += 2) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i, 4)).ok());
   ASSERT_TRUE(db_->Flush().ok());
   WaitForCompactions(db_.get());
+  // Universal compaction lets space amplification reach 200% before it
+  // merges everything; a full manual compaction does it now.
+  if (universal()) ASSERT_TRUE(db_->CompactRange(nullptr, nullptr).ok());
   std::string stats;
   ASSERT_TRUE(db_->GetProperty("synapsed.stats", &stats));
   EXPECT_EQ(std::string::npos, stats.find("Compactions: 0 ")) << stats;
@@ -442,7 +481,7 @@ TEST_F(FlushDbTest, CompactionReclaimsSpaceAndKeepsWhatSnapshotsSee) {
 // After deleting every key, a full CompactRange leaves no table at all (the
 // space is reclaimed); a ranged one rewrites only that range and keeps what
 // a held snapshot sees.
-TEST_F(FlushDbTest, CompactRangeReclaimsEverythingDeleted) {
+TEST_P(CompactionStyleTest, CompactRangeReclaimsEverythingDeleted) {
   options_.write_buffer_size = 16 << 10;
   options_.target_file_size_base = 8 << 10;
   ASSERT_TRUE(Open().ok());
@@ -481,6 +520,233 @@ TEST_F(FlushDbTest, CompactRangeReclaimsEverythingDeleted) {
   EXPECT_EQ(0, tables);
 }
 
+// Random overwrites and deletes through many flushes and compactions, with
+// two compaction threads: every key reads back as the model says, the shape
+// is what the style promises once nothing is due, and the stats account for
+// the rewriting.
+TEST_P(CompactionStyleTest, ManyCompactionsKeepTheShapeAndTheData) {
+  options_.write_buffer_size = 8 << 10;
+  options_.level0_file_num_compaction_trigger = 3;
+  options_.target_file_size_base = 8 << 10;
+  options_.max_bytes_for_level_base = 32 << 10;
+  options_.max_bytes_for_level_multiplier = 4;
+  options_.max_background_jobs = 3;
+  options_.compression = CompressionType::kNone;
+  options_.bottommost_compression = CompressionType::kLZ4;
+  ASSERT_TRUE(Open().ok());
+  std::map<std::string, std::string> model;
+  uint64_t rng = 42;
+  auto next = [&rng] {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return rng >> 33;
+  };
+  for (int i = 0; i < 20000; i++) {
+    const int k = static_cast<int>(next() % 3000);
+    if (next() % 8 == 0) {
+      ASSERT_TRUE(db_->Delete(WriteOptions(), Key(k)).ok());
+      model.erase(Key(k));
+    } else {
+      const std::string v = Value(k, i);
+      ASSERT_TRUE(db_->Put(WriteOptions(), Key(k), v).ok());
+      model[Key(k)] = v;
+    }
+  }
+  ASSERT_TRUE(db_->Flush().ok());
+  WaitForCompactions(db_.get());
+  if (universal()) {
+    EXPECT_LE(SortedRuns(db_.get()), 3u);
+  } else {
+    EXPECT_LT(Property(db_.get(), "synapsed.num-files-at-level0"), 3u);
+    // Dynamic level sizing: the last level holds most of the data.
+    EXPECT_GT(Property(db_.get(), "synapsed.num-files-at-level6"), 0u);
+  }
+  EXPECT_EQ(0u, Property(db_.get(), "synapsed.estimate-pending-compaction-bytes"));
+  std::string stats;
+  ASSERT_TRUE(db_->GetProperty("synapsed.stats", &stats));
+  EXPECT_NE(std::string::npos, stats.find("Write amplification (RocksDB's")) << stats;
+  EXPECT_EQ(std::string::npos, stats.find("Compactions: 0 ")) << stats;
+  auto check = [&] {
+    auto it = db_->NewIterator(ReadOptions());
+    auto m = model.begin();
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++m) {
+      ASSERT_NE(m, model.end()) << it->key();
+      ASSERT_EQ(m->first, it->key());
+      ASSERT_EQ(m->second, it->value());
+    }
+    ASSERT_TRUE(it->status().ok()) << it->status().ToString();
+    ASSERT_EQ(m, model.end());
+    for (int k = 0; k < 3000; k += 7) {
+      std::string v;
+      Status st = db_->Get(ReadOptions(), Key(k), &v);
+      auto found = model.find(Key(k));
+      if (found == model.end()) {
+        ASSERT_TRUE(st.IsNotFound()) << k;
+      } else {
+        ASSERT_TRUE(st.ok()) << k;
+        ASSERT_EQ(found->second, v);
+      }
+    }
+  };
+  check();
+  ASSERT_TRUE(db_->Close().ok());
+  ASSERT_TRUE(Open().ok());
+  check();
+}
+
+// Past the soft pending-compaction-bytes limit writes are delayed, past the
+// hard one they wait for compaction; both are counted and neither deadlocks.
+TEST_P(CompactionStyleTest, PendingCompactionBytesStallWrites) {
+  options_.write_buffer_size = 8 << 10;
+  options_.level0_file_num_compaction_trigger = 2;
+  options_.target_file_size_base = 8 << 10;
+  options_.max_bytes_for_level_base = 16 << 10;
+  options_.soft_pending_compaction_bytes_limit = 1;
+  options_.hard_pending_compaction_bytes_limit = 64 << 10;
+  ASSERT_TRUE(Open().ok());
+  for (int i = 0; i < 6000; i++) {
+    ASSERT_TRUE(db_->Put(WriteOptions(), Key(i % 1500), Value(i)).ok());
+  }
+  std::string stats;
+  ASSERT_TRUE(db_->GetProperty("synapsed.stats", &stats));
+  EXPECT_EQ(std::string::npos, stats.find("(pending compaction bytes): 0 slowdowns")) << stats;
+  WaitForCompactions(db_.get());
+  EXPECT_EQ(0u, Property(db_.get(), "synapsed.estimate-pending-compaction-bytes"));
+  for (int i = 4500; i < 6000; i++) {
+    std::string v;
+    ASSERT_TRUE(db_->Get(ReadOptions(), Key(i % 1500), &v).ok());
+    ASSERT_EQ(Value(i), v);
+  }
+}
+
+// A file system whose table reads wait while a gate is closed (for the
+// files named when it closed), so a test can hold a compaction mid-merge.
+class GatedFileSystem final : public FileSystem {
+ public:
+  explicit GatedFileSystem(std::shared_ptr<FileSystem> base) : base_(std::move(base)) {}
+
+  void Close(std::set<std::string> paths) {
+    std::lock_guard<std::mutex> l(mu_);
+    gated_ = std::move(paths);
+  }
+  void Open() {
+    std::lock_guard<std::mutex> l(mu_);
+    gated_.clear();
+    cv_.notify_all();
+  }
+  int waiting() {
+    std::lock_guard<std::mutex> l(mu_);
+    return waiting_;
+  }
+
+  Status NewSequentialFile(const std::string& p, std::unique_ptr<SequentialFile>* r) override {
+    return base_->NewSequentialFile(p, r);
+  }
+  Status NewRandomAccessFile(const std::string& p,
+                             std::unique_ptr<RandomAccessFile>* r) override {
+    std::unique_ptr<RandomAccessFile> file;
+    Status s = base_->NewRandomAccessFile(p, &file);
+    if (s.ok()) *r = std::make_unique<GatedFile>(this, p, std::move(file));
+    return s;
+  }
+  Status NewWritableFile(const std::string& p, std::unique_ptr<WritableFile>* r) override {
+    return base_->NewWritableFile(p, r);
+  }
+  Status FileExists(const std::string& p) override { return base_->FileExists(p); }
+  Status GetChildren(const std::string& d, std::vector<std::string>* n) override {
+    return base_->GetChildren(d, n);
+  }
+  Status GetFileSize(const std::string& p, uint64_t* size) override {
+    return base_->GetFileSize(p, size);
+  }
+  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
+  Status RenameFile(const std::string& a, const std::string& b) override {
+    return base_->RenameFile(a, b);
+  }
+  Status Truncate(const std::string& p, uint64_t size) override {
+    return base_->Truncate(p, size);
+  }
+  Status CreateDirIfMissing(const std::string& d) override { return base_->CreateDirIfMissing(d); }
+  Status RemoveDir(const std::string& d) override { return base_->RemoveDir(d); }
+  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
+  Status LockFile(const std::string& p, std::unique_ptr<FileLock>* l) override {
+    return base_->LockFile(p, l);
+  }
+
+ private:
+  class GatedFile final : public RandomAccessFile {
+   public:
+    GatedFile(GatedFileSystem* fs, std::string path, std::unique_ptr<RandomAccessFile> base)
+        : fs_(fs), path_(std::move(path)), base_(std::move(base)) {}
+    Status Read(uint64_t offset, size_t n, std::string_view* result,
+                char* scratch) const override {
+      fs_->Pass(path_);
+      return base_->Read(offset, n, result, scratch);
+    }
+
+   private:
+    GatedFileSystem* fs_;
+    std::string path_;
+    std::unique_ptr<RandomAccessFile> base_;
+  };
+  void Pass(const std::string& path) {
+    std::unique_lock<std::mutex> l(mu_);
+    if (gated_.count(path) == 0) return;
+    waiting_++;
+    cv_.wait(l, [&] { return gated_.count(path) == 0; });
+    waiting_--;
+  }
+
+  const std::shared_ptr<FileSystem> base_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::string> gated_;
+  int waiting_ = 0;
+};
+
+std::set<std::string> TablePaths(FaultInjectionFileSystem* fs) {
+  std::set<std::string> paths;
+  for (const auto& p : fs->ListAllFiles()) {
+    if (p.ends_with(".sst")) paths.insert(p);
+  }
+  return paths;
+}
+
+// With a compaction held mid-merge, a flush still happens (it has its own
+// thread); Close then cancels the held compaction instead of waiting for
+// it, and nothing is lost or left behind.
+TEST_F(FlushDbTest, FlushesDoNotWaitBehindACompactionAndCloseCancelsIt) {
+  auto gated = std::make_shared<GatedFileSystem>(fs_);
+  options_.file_system = gated;
+  options_.level0_file_num_compaction_trigger = 2;
+  options_.compression = CompressionType::kNone;
+  ASSERT_TRUE(Open().ok());
+  for (int i = 0; i < 500; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i)).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  gated->Close(TablePaths(fs_.get()));
+  for (int i = 500; i < 1000; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i)).ok());
+  ASSERT_TRUE(db_->Flush().ok());  // the second table: a compaction starts and waits
+  for (int i = 0; i < 20000 && gated->waiting() == 0; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(1, gated->waiting());
+  EXPECT_EQ(1u, Property(db_.get(), "synapsed.num-running-compactions"));
+  for (int i = 1000; i < 1500; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i)).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  EXPECT_EQ(3u, Property(db_.get(), "synapsed.num-files-at-level0"));
+  // Close stops the held compaction at its next entry (without an error).
+  std::thread opener([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    gated->Open();
+  });
+  EXPECT_TRUE(db_->Close().ok());
+  opener.join();
+  // Only the three flushed tables are left: the cancelled output is gone.
+  EXPECT_EQ(3u, TablePaths(fs_.get()).size());
+  options_.file_system = fs_;
+  ASSERT_TRUE(Open().ok());
+  ExpectValues(1500, 0);
+}
+
 // Options that cannot work are refused at Open.
 TEST_F(FlushDbTest, InvalidOptionsAreRefused) {
   for (auto change : std::vector<std::function<void(Options*)>>{
@@ -491,7 +757,16 @@ TEST_F(FlushDbTest, InvalidOptionsAreRefused) {
            [](Options* o) { o->zstd_level = 0; },
            [](Options* o) { o->level0_stop_writes_trigger = 3; },
            [](Options* o) { o->target_file_size_base = 0; },
-           [](Options* o) { o->compression = static_cast<CompressionType>(9); }}) {
+           [](Options* o) { o->compression = static_cast<CompressionType>(9); },
+           [](Options* o) { o->bottommost_compression = static_cast<CompressionType>(9); },
+           [](Options* o) { o->compaction_style = static_cast<CompactionStyle>(7); },
+           [](Options* o) { o->max_background_jobs = 1; },
+           [](Options* o) { o->compaction_options_universal.min_merge_width = 1; },
+           [](Options* o) { o->compaction_options_universal.max_merge_width = 1; },
+           [](Options* o) {
+             o->soft_pending_compaction_bytes_limit = 2;
+             o->hard_pending_compaction_bytes_limit = 1;
+           }}) {
     Options o = options_;
     change(&o);
     std::unique_ptr<DB> db;

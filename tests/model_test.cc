@@ -4,9 +4,10 @@
 // directions with bounds, snapshots (held across writes and released),
 // flushes, CompactRange, clean reopens. One seed in four runs with tiny memtables, blocks and level
 // targets (so the data spans many tables and levels, each table of many
-// blocks, and compactions run with snapshots held) and a random compression,
-// filter and block cache, the others with the defaults. A failure names its
-// seed and step.
+// blocks, and compactions run with snapshots held), either compaction style
+// with random parameters and up to three compaction threads, and a random
+// compression, filter and block cache; the others with the defaults. A
+// failure names its seed and step.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -56,6 +57,18 @@ class ModelRun {
       options_.level0_stop_writes_trigger = options_.level0_slowdown_writes_trigger + 4;
       options_.target_file_size_base = 512 + rnd_.Uniform(4096);
       options_.max_bytes_for_level_base = 2048 + rnd_.Uniform(16384);
+      options_.max_bytes_for_level_multiplier = 2 + rnd_.Uniform(9);
+      options_.level_compaction_dynamic_level_bytes = rnd_.OneIn(2);
+      options_.max_background_jobs = 2 + static_cast<int>(rnd_.Uniform(3));
+      options_.bottommost_compression = static_cast<CompressionType>(rnd_.Uniform(3));
+      if (rnd_.OneIn(2)) {
+        options_.compaction_style = CompactionStyle::kUniversal;
+        auto& u = options_.compaction_options_universal;
+        u.size_ratio = static_cast<unsigned>(rnd_.Uniform(20));
+        u.min_merge_width = 2 + static_cast<unsigned>(rnd_.Uniform(3));
+        u.max_merge_width = u.min_merge_width + static_cast<unsigned>(rnd_.Uniform(4));
+        u.max_size_amplification_percent = 25 + static_cast<unsigned>(rnd_.Uniform(300));
+      }
       switch (rnd_.Uniform(3)) {
         case 0: options_.no_block_cache = true; break;
         case 1: options_.block_cache = NewARCCache(1 + rnd_.Uniform(8192), 0); break;

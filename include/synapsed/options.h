@@ -45,6 +45,21 @@ enum class WalRecoveryMode : uint8_t {
   kSkipAnyCorruptedRecords = 3,
 };
 
+enum class CompactionStyle : uint8_t { kLeveled = 0, kUniversal = 1 };
+
+// Universal compaction (RocksDB's meaning of each field).
+struct UniversalCompactionOptions {
+  // Runs are merged, newest first, while the next older run is at most
+  // (100 + size_ratio)% of everything picked so far.
+  unsigned size_ratio = 1;
+  // The fewest and most runs one size-ratio merge takes.
+  unsigned min_merge_width = 2;
+  unsigned max_merge_width = 0xffffffffu;
+  // Every run is merged into one once the runs above the oldest hold more
+  // than this percentage of the oldest run's bytes (space amplification).
+  unsigned max_size_amplification_percent = 200;
+};
+
 struct Options {
   // Create the database if it is missing.
   bool create_if_missing = false;
@@ -90,19 +105,54 @@ struct Options {
   // -1: no limit. Small values cost a reopen on every miss.
   int max_open_files = 1000;
 
-  // --- Compaction (leveled) ---
-  // Level 0 is compacted into level 1 once it holds this many tables.
+  // The compression of tables written to the bottommost level (no older data
+  // below them), where most of the data ends up and is rewritten least
+  // often, so a slower, tighter codec pays. nullopt: `compression`.
+  std::optional<CompressionType> bottommost_compression = CompressionType::kZstd;
+
+  // --- Compaction (docs/design/compaction.md) ---
+  // kLeveled: levels of disjoint tables, each a multiplier larger than the
+  //   one above; least space, more rewriting.
+  // kUniversal: sorted runs (level-0 tables and whole levels) merged when
+  //   their sizes are similar; less rewriting, more space and more runs to
+  //   read. A database keeps the style it is opened with each time; opening
+  //   with the other style is allowed and the new picker takes over.
+  CompactionStyle compaction_style = CompactionStyle::kLeveled;
+  // Background threads: one flushes memtables, the rest (at least one)
+  // compact, so a flush never waits behind a compaction. At least 2.
+  int max_background_jobs = 2;
+  // Leveled: level 0 is compacted once it holds this many tables.
+  // Universal: runs are merged once this many sorted runs exist, and the
+  // count is brought back to it when size ratios alone would not.
   int level0_file_num_compaction_trigger = 4;
   // With this many level-0 tables each write is delayed by 1 ms, so
   // compaction can catch up; with level0_stop_writes_trigger writes wait.
   int level0_slowdown_writes_trigger = 20;
   int level0_stop_writes_trigger = 36;
-  // The byte target of level 1; each deeper level's is
-  // max_bytes_for_level_multiplier times the one above.
+  // Leveled: the byte target of the first level level 0 compacts into; each
+  // deeper level's is max_bytes_for_level_multiplier times the one above.
   uint64_t max_bytes_for_level_base = 256ull << 20;
   double max_bytes_for_level_multiplier = 10;
-  // Compaction output files are cut at about this size (between user keys).
+  // Leveled: targets are derived from the last level's size downwards, so
+  // about 90% of the data sits in the last level (space amplification ~1.1)
+  // and level 0 compacts into the highest level that needs to exist. false:
+  // level 1 gets max_bytes_for_level_base and targets grow downwards.
+  bool level_compaction_dynamic_level_bytes = true;
+  // Compaction output files are cut at about this size (between user keys);
+  // universal compaction writes one file when its output goes to level 0.
   uint64_t target_file_size_base = 64ull << 20;
+  // Leveled: an output file is also cut before it overlaps more than this
+  // many bytes of the level below its output level, so compacting it later
+  // rewrites at most that much. 0: 25 * target_file_size_base.
+  uint64_t max_compaction_bytes = 0;
+  // Universal compaction's policy (see UniversalCompactionOptions).
+  UniversalCompactionOptions compaction_options_universal;
+  // When the estimated bytes compaction must still rewrite to bring every
+  // level within target (property synapsed.estimate-pending-compaction-bytes)
+  // passes the soft limit each write is delayed by 1 ms; past the hard limit
+  // writes wait. 0: no limit.
+  uint64_t soft_pending_compaction_bytes_limit = 64ull << 30;
+  uint64_t hard_pending_compaction_bytes_limit = 256ull << 30;
 };
 
 struct ReadOptions {

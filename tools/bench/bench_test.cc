@@ -24,9 +24,10 @@ TEST(BenchConfigTest, UnbuiltFeaturesAreRejectedNotIgnored) {
                                      {"use_direct_reads", "false"},
                                      {"num", "5"}})
                   .ok());
+  EXPECT_TRUE(ValidateExplicitFlags({{"compaction_style", "1"}}).ok());  // universal
   for (auto [flag, value] : std::vector<std::pair<std::string, std::string>>{
            {"compression_type", "snappy"},
-           {"compaction_style", "1"},
+           {"compaction_style", "2"},
            {"disable_wal", "true"},
            {"use_direct_reads", "true"}}) {
     Status s = ValidateExplicitFlags({{flag, value}});

@@ -26,11 +26,30 @@ DEFINE_int32(bloom_bits, -1, "Bloom filter bits per key; <= 0 means no filter.")
 DEFINE_int32(block_size, 4096, "Table block size in bytes.");
 DEFINE_int64(write_buffer_size, 64 << 20, "Memtable size in bytes before a flush.");
 DEFINE_int32(max_write_buffer_number, 2, "Memtables that may exist at once.");
-DEFINE_int32(max_background_jobs, 2, "Background flush and compaction threads.");
+DEFINE_int32(max_background_jobs, 2, "Background threads: one flushes, the rest compact (>= 2).");
 DEFINE_int32(compaction_style, 0, "0 = leveled, 1 = universal.");
-DEFINE_int32(level0_file_num_compaction_trigger, 4, "L0 files that trigger a compaction.");
+DEFINE_int32(level0_file_num_compaction_trigger, 4,
+             "L0 files (universal: sorted runs) that trigger a compaction.");
+DEFINE_int32(level0_slowdown_writes_trigger, 20, "L0 files that delay each write by 1 ms.");
+DEFINE_int32(level0_stop_writes_trigger, 36, "L0 files that stop writes.");
 DEFINE_int64(target_file_size_base, 64 << 20, "Target size of compaction output files.");
-DEFINE_int64(max_bytes_for_level_base, 256 << 20, "Target size of level 1.");
+DEFINE_int64(max_bytes_for_level_base, 256 << 20, "Target size of the base level.");
+DEFINE_double(max_bytes_for_level_multiplier, 10, "Size ratio of adjacent levels.");
+DEFINE_bool(level_compaction_dynamic_level_bytes, true,
+            "Derive level targets from the last level's size (synapsed's default: true).");
+DEFINE_uint64(max_compaction_bytes, 0,
+              "Grandparent overlap at which outputs are cut; 0 = 25 * target_file_size_base.");
+DEFINE_int32(universal_size_ratio, 1, "Universal: size ratio percentage for merging runs.");
+DEFINE_int32(universal_min_merge_width, 2, "Universal: fewest runs merged by size ratio.");
+DEFINE_int32(universal_max_merge_width, 0x7fffffff, "Universal: most runs merged by size ratio.");
+DEFINE_int32(universal_max_size_amplification_percent, 200,
+             "Universal: space amplification that merges every run.");
+DEFINE_uint64(soft_pending_compaction_bytes_limit, 64ull << 30,
+              "Pending compaction bytes that delay writes; 0 = none.");
+DEFINE_uint64(hard_pending_compaction_bytes_limit, 256ull << 30,
+              "Pending compaction bytes that stop writes; 0 = none.");
+DEFINE_string(bottommost_compression, "zstd",
+              "Compression of bottommost tables: none, lz4, zstd, or disable (= compression_type).");
 DEFINE_bool(use_existing_db, false, "Use the existing database instead of a fresh one.");
 DEFINE_string(db, "", "Database directory (default /tmp/synapsedtest-<uid>/dbbench).");
 DEFINE_bool(sync, false, "Sync every write.");
@@ -77,10 +96,8 @@ const Unbuilt kUnbuilt[] = {
      [](const std::string& v) {
        return IsOneOf(v, {"none", "kNoCompression", "lz4", "kLZ4Compression", "zstd", "kZSTD"});
      }},
-    {"max_background_jobs", "background compaction (one flush thread is built)",
-     [](const std::string& v) { return v == "1" || v == "2"; }},
-    {"compaction_style", "universal compaction (only leveled, 0)",
-     [](const std::string& v) { return v == "0"; }},
+    {"compaction_style", "FIFO compaction (only leveled, 0, and universal, 1)",
+     [](const std::string& v) { return v == "0" || v == "1"; }},
     {"disable_wal", "writes without the WAL", FalseValue},
     {"use_direct_reads", "direct reads (arrive with the io_uring backend)", FalseValue},
 };
@@ -197,6 +214,50 @@ Status ConfigFromFlags(BenchConfig* c) {
   c->level0_file_num_compaction_trigger = FLAGS_level0_file_num_compaction_trigger;
   c->target_file_size_base = static_cast<uint64_t>(FLAGS_target_file_size_base);
   c->max_bytes_for_level_base = static_cast<uint64_t>(FLAGS_max_bytes_for_level_base);
+  if (FLAGS_max_background_jobs < 2) {
+    return Status::InvalidArgument("--max_background_jobs must be >= 2 (one flush, one compaction)");
+  }
+  if (FLAGS_universal_min_merge_width < 2 ||
+      FLAGS_universal_max_merge_width < FLAGS_universal_min_merge_width ||
+      FLAGS_universal_size_ratio < 0 || FLAGS_universal_max_size_amplification_percent < 0) {
+    return Status::InvalidArgument(
+        "--universal_* need 2 <= min_merge_width <= max_merge_width and ratios >= 0");
+  }
+  if (FLAGS_max_bytes_for_level_multiplier < 1) {
+    return Status::InvalidArgument("--max_bytes_for_level_multiplier must be >= 1");
+  }
+  Options& o = c->compaction;
+  o.compaction_style =
+      FLAGS_compaction_style == 1 ? CompactionStyle::kUniversal : CompactionStyle::kLeveled;
+  o.max_background_jobs = FLAGS_max_background_jobs;
+  o.level0_slowdown_writes_trigger =
+      std::max(FLAGS_level0_slowdown_writes_trigger, FLAGS_level0_file_num_compaction_trigger);
+  o.level0_stop_writes_trigger =
+      std::max(FLAGS_level0_stop_writes_trigger, o.level0_slowdown_writes_trigger);
+  o.max_bytes_for_level_multiplier = FLAGS_max_bytes_for_level_multiplier;
+  o.level_compaction_dynamic_level_bytes = FLAGS_level_compaction_dynamic_level_bytes;
+  o.max_compaction_bytes = FLAGS_max_compaction_bytes;
+  o.compaction_options_universal.size_ratio = static_cast<unsigned>(FLAGS_universal_size_ratio);
+  o.compaction_options_universal.min_merge_width =
+      static_cast<unsigned>(FLAGS_universal_min_merge_width);
+  o.compaction_options_universal.max_merge_width =
+      static_cast<unsigned>(FLAGS_universal_max_merge_width);
+  o.compaction_options_universal.max_size_amplification_percent =
+      static_cast<unsigned>(FLAGS_universal_max_size_amplification_percent);
+  o.soft_pending_compaction_bytes_limit = FLAGS_soft_pending_compaction_bytes_limit;
+  o.hard_pending_compaction_bytes_limit = FLAGS_hard_pending_compaction_bytes_limit;
+  const std::string& bc = FLAGS_bottommost_compression;
+  if (bc == "disable") {
+    o.bottommost_compression = std::nullopt;
+  } else if (IsOneOf(bc, {"none", "kNoCompression"})) {
+    o.bottommost_compression = CompressionType::kNone;
+  } else if (IsOneOf(bc, {"lz4", "kLZ4Compression"})) {
+    o.bottommost_compression = CompressionType::kLZ4;
+  } else if (IsOneOf(bc, {"zstd", "kZSTD"})) {
+    o.bottommost_compression = CompressionType::kZstd;
+  } else {
+    return Status::InvalidArgument("--bottommost_compression must be none, lz4, zstd or disable");
+  }
   return Status::OK();
 }
 

@@ -56,6 +56,10 @@ struct BenchConfig {
   int64_t writes_per_range_tombstone = 0;
   int64_t range_tombstone_width = 100;
   int64_t max_num_range_tombstones = 0;
+  // The remaining compaction settings, applied over the engine's defaults
+  // (compaction style, background jobs, dynamic levels, universal options,
+  // stall limits, bottommost compression).
+  Options compaction;
 
   int64_t reads_or_num() const { return reads < 0 ? num : reads; }
 };

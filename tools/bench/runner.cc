@@ -185,11 +185,19 @@ Status Runner::OpenDb(bool fresh) {
   options.write_buffer_size = static_cast<size_t>(config_.write_buffer_size);
   options.max_write_buffer_number = config_.max_write_buffer_number;
   options.max_open_files = config_.open_files;
+  const Options& c = config_.compaction;
+  options.compaction_style = c.compaction_style;
+  options.max_background_jobs = c.max_background_jobs;
   options.level0_file_num_compaction_trigger = config_.level0_file_num_compaction_trigger;
-  options.level0_slowdown_writes_trigger =
-      std::max(options.level0_slowdown_writes_trigger, options.level0_file_num_compaction_trigger);
-  options.level0_stop_writes_trigger =
-      std::max(options.level0_stop_writes_trigger, options.level0_slowdown_writes_trigger);
+  options.level0_slowdown_writes_trigger = c.level0_slowdown_writes_trigger;
+  options.level0_stop_writes_trigger = c.level0_stop_writes_trigger;
+  options.max_bytes_for_level_multiplier = c.max_bytes_for_level_multiplier;
+  options.level_compaction_dynamic_level_bytes = c.level_compaction_dynamic_level_bytes;
+  options.max_compaction_bytes = c.max_compaction_bytes;
+  options.compaction_options_universal = c.compaction_options_universal;
+  options.soft_pending_compaction_bytes_limit = c.soft_pending_compaction_bytes_limit;
+  options.hard_pending_compaction_bytes_limit = c.hard_pending_compaction_bytes_limit;
+  options.bottommost_compression = c.bottommost_compression;
   options.target_file_size_base = config_.target_file_size_base;
   options.max_bytes_for_level_base = config_.max_bytes_for_level_base;
   if (fresh) {
