@@ -100,6 +100,28 @@ TEST(CompactionPickerTest, NeighboursSharingABoundaryUserKeyAreTakenTogether) {
   EXPECT_FALSE(spec->trivial_move);
 }
 
+// A file whose largest key is a range tombstone sentinel at "k" ends just
+// below "k": it shares no key with a neighbour starting at "k" (as the
+// outputs of a compaction cut inside a tombstone do), so it is not widened
+// over it.
+TEST(CompactionPickerTest, ASentinelBoundaryIsNotShared) {
+  auto v = Build({{1, 2, "k", "p", 1500}, {1, 1, "a", "k", 100}, {1, 3, "q", "z", 100}});
+  VersionEdit edit;
+  FileMetaData one = *v->files(1)[0];
+  ASSERT_EQ(1u, one.number);
+  one.largest.clear();
+  AppendRangeTombstoneSentinel(&one.largest, "k");
+  edit.DeleteFile(1, 1);
+  edit.AddFile(1, one);
+  VersionBuilder builder(*v);
+  ASSERT_TRUE(builder.Apply(edit).ok());
+  auto w = builder.Finish();
+  auto spec = PickLeveledCompaction(*w, Opts());
+  ASSERT_TRUE(spec.has_value());
+  EXPECT_EQ((std::vector<uint64_t>{1}), At(*spec, 1));
+  EXPECT_TRUE(spec->trivial_move);
+}
+
 TEST(CompactionPickerTest, RangeCompactionTakesTheRangeAndWholeLevel0) {
   auto v = Build({{0, 10, "c", "d", 10},
                   {0, 11, "x", "y", 10},

@@ -16,6 +16,16 @@ uint64_t ToBytes(double bytes) {
   return bytes >= 1.8e19 ? kUnbounded : static_cast<uint64_t>(bytes);
 }
 
+// True if a version of one user key may be in both files (left before right
+// in a level). A largest key that is a range tombstone sentinel ends just
+// below its user key, so such a left file shares nothing with a right file
+// starting there -- and compaction outputs cut inside a tombstone are such
+// pairs, which must not chain a whole level into one compaction.
+bool SharesBoundary(const FileMetaData& left, const FileMetaData& right) {
+  return !IsRangeTombstoneSentinel(left.largest) &&
+         ExtractUserKey(left.largest) == ExtractUserKey(right.smallest);
+}
+
 void RangeOf(const Version::FileList& files, std::string_view* smallest,
              std::string_view* largest) {
   for (size_t i = 0; i < files.size(); i++) {
@@ -89,14 +99,8 @@ std::optional<CompactionSpec> PickFromLevel(const Version& version, int level,
   for (const auto& [ratio, index] : order) {
     // Widen over neighbours that share a boundary user key.
     size_t first = index, last = index;
-    while (first > 0 &&
-           ExtractUserKey(files[first - 1]->largest) == ExtractUserKey(files[first]->smallest)) {
-      first--;
-    }
-    while (last + 1 < files.size() &&
-           ExtractUserKey(files[last + 1]->smallest) == ExtractUserKey(files[last]->largest)) {
-      last++;
-    }
+    while (first > 0 && SharesBoundary(*files[first - 1], *files[first])) first--;
+    while (last + 1 < files.size() && SharesBoundary(*files[last], *files[last + 1])) last++;
     Version::FileList inputs(files.begin() + static_cast<std::ptrdiff_t>(first),
                              files.begin() + static_cast<std::ptrdiff_t>(last) + 1);
     if (running.AnyBusy(inputs)) continue;

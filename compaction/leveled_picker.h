@@ -17,7 +17,8 @@
 //   - The highest score >= 1 is compacted. From a level >= 1, the one file
 //     whose overlap with the next level is the smallest relative to its
 //     size (RocksDB's kMinOverlappingRatio: least rewriting per byte moved
-//     down), widened over neighbours sharing a boundary user key.
+//     down), widened over neighbours sharing a boundary user key (not over
+//     one that a range tombstone sentinel ends just below that key).
 //   - A single input file that overlaps nothing at the output level is a
 //     trivial move.
 //   - Outputs are cut at target_file_size_base and before one overlaps more

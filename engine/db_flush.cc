@@ -2,6 +2,7 @@
 // oldest first) and the compaction threads (what the picker chooses, and
 // CompactRange requests); see the threading notes in db_impl.h and the
 // ordering rules of docs/format/manifest.md.
+#include <algorithm>
 #include <chrono>
 
 #include "cache/table_cache.h"
@@ -125,9 +126,15 @@ Status DBImpl::RunCompaction(CompactionSpec spec) {
     // last sequence (a read takes its view before its sequence, so a read
     // that sees this compaction's output uses a later one).
     job.smallest_snapshot = last_sequence_.load(std::memory_order_acquire);
+    job.snapshots.push_back(job.smallest_snapshot);
     for (const auto& [handle, snapshot] : snapshots_) {
       job.smallest_snapshot = std::min<SequenceNumber>(job.smallest_snapshot, handle->sequence());
+      job.snapshots.push_back(handle->sequence());
     }
+    // Every sequence a reader may use, for the range tombstones' stripes.
+    std::sort(job.snapshots.begin(), job.snapshots.end());
+    job.snapshots.erase(std::unique(job.snapshots.begin(), job.snapshots.end()),
+                        job.snapshots.end());
     job.new_file_number = [this] {
       MutexLock l(&mu_);
       return versions_->NewFileNumber();
@@ -204,7 +211,9 @@ Status DBImpl::FlushOldest() {
   mu_.Unlock();
   // Writers go on meanwhile; only this thread removes from imm_.
   auto iter = MemTable::NewIterator(frozen.mem);
-  Status s = WriteLevel0Table(fs_.get(), dbname_, table_options, iter.get(), &meta);
+  const auto tombstones = frozen.mem->RangeTombstones();
+  Status s =
+      WriteLevel0Table(fs_.get(), dbname_, table_options, iter.get(), tombstones.get(), &meta);
   iter.reset();
   mu_.Lock();
   if (!s.ok()) return s;  // the partial table was removed; nothing names it

@@ -1,7 +1,6 @@
 #include "engine/flush.h"
 
 #include "engine/filename.h"
-#include "memtable/memtable.h"
 #include "util/internal_key.h"
 
 namespace synapsed {
@@ -39,13 +38,6 @@ Status WriteLevel0Table(FileSystem* fs, const std::string& dbname,
   meta->smallest_seqno = p.smallest_seqno;
   meta->largest_seqno = p.largest_seqno;
   return Status::OK();
-}
-
-Status WriteLevel0Table(FileSystem* fs, const std::string& dbname,
-                        const TableBuilderOptions& options, InternalIterator* iter,
-                        FileMetaData* meta) {
-  const auto tombstones = MemTable::RangeTombstonesOf(iter);
-  return WriteLevel0Table(fs, dbname, options, iter, tombstones.get(), meta);
 }
 
 }  // namespace synapsed

@@ -30,13 +30,6 @@ Status WriteLevel0Table(FileSystem* fs, const std::string& dbname,
                         const TableBuilderOptions& options, InternalIterator* iter,
                         const FragmentedRangeTombstoneList* tombstones, FileMetaData* meta);
 
-// The same for a memtable's flush given only its iterator: when iter comes
-// from MemTable::NewIterator, the memtable's range tombstones are written
-// too (MemTable::RangeTombstonesOf); any other iterator is written alone.
-Status WriteLevel0Table(FileSystem* fs, const std::string& dbname,
-                        const TableBuilderOptions& options, InternalIterator* iter,
-                        FileMetaData* meta);
-
 }  // namespace synapsed
 
 #endif  // SYNAPSED_ENGINE_FLUSH_H_

@@ -44,7 +44,7 @@ TEST_F(FlushTest, WritesADurableTableDescribedByItsMetadata) {
   FileMetaData meta;
   meta.number = 5;
   auto iter = MemTable::NewIterator(mem_);
-  ASSERT_TRUE(WriteLevel0Table(fs_.get(), kDb, Options(5), iter.get(), &meta).ok());
+  ASSERT_TRUE(WriteLevel0Table(fs_.get(), kDb, Options(5), iter.get(), nullptr, &meta).ok());
   EXPECT_GT(meta.file_size, 0u);
   EXPECT_EQ(1u, meta.smallest_seqno);
   EXPECT_EQ(1000u, meta.largest_seqno);
@@ -78,7 +78,7 @@ TEST_F(FlushTest, EmptyMemtableWritesNothing) {
   FileMetaData meta;
   meta.number = 7;
   auto iter = MemTable::NewIterator(mem_);
-  ASSERT_TRUE(WriteLevel0Table(fs_.get(), kDb, Options(7), iter.get(), &meta).ok());
+  ASSERT_TRUE(WriteLevel0Table(fs_.get(), kDb, Options(7), iter.get(), nullptr, &meta).ok());
   EXPECT_EQ(0u, meta.file_size);
   EXPECT_TRUE(fs_->FileExists(TableFileName(kDb, 7)).IsNotFound());
 }
@@ -91,7 +91,7 @@ TEST_F(FlushTest, EveryFailureRemovesThePartialTable) {
     FileMetaData meta;
     meta.number = 9;
     auto iter = MemTable::NewIterator(mem_);
-    Status s = WriteLevel0Table(fs_.get(), kDb, Options(9), iter.get(), &meta);
+    Status s = WriteLevel0Table(fs_.get(), kDb, Options(9), iter.get(), nullptr, &meta);
     EXPECT_TRUE(s.IsNoSpace()) << static_cast<int>(op) << " " << s.ToString();
     EXPECT_TRUE(fs_->FileExists(TableFileName(kDb, 9)).IsNotFound()) << static_cast<int>(op);
     fs_->ClearFaults();
@@ -105,10 +105,10 @@ TEST_F(FlushTest, WritesTheMemtablesRangeTombstones) {
   mem_->Add(4, ValueType::kValue, "d", "v4");
   FileMetaData meta;
   meta.number = 11;
-  // Given only the memtable's iterator (the background flush's call), the
-  // tombstones come along.
   auto iter = MemTable::NewIterator(mem_);
-  ASSERT_TRUE(WriteLevel0Table(fs_.get(), kDb, Options(11), iter.get(), &meta).ok());
+  const auto tombstones = mem_->RangeTombstones();
+  ASSERT_TRUE(
+      WriteLevel0Table(fs_.get(), kDb, Options(11), iter.get(), tombstones.get(), &meta).ok());
   EXPECT_EQ(IKeyString("a", 2, ValueType::kRangeDeletion), meta.smallest);
   std::string sentinel;
   AppendRangeTombstoneSentinel(&sentinel, "z");

@@ -471,7 +471,7 @@ TEST_F(VersionSetTest, GetFindsTheNewestVisibleEntryAcrossLevels) {
     o.db_id = "db";
     o.block_size = 256;
     auto it = MemTable::NewIterator(mem);
-    ASSERT_TRUE(WriteLevel0Table(fs_.get(), kDb, o, it.get(), &meta).ok());
+    ASSERT_TRUE(WriteLevel0Table(fs_.get(), kDb, o, it.get(), nullptr, &meta).ok());
     vs.set_last_sequence(seq);
     VersionEdit e;
     e.AddFile(level, meta);
@@ -531,7 +531,8 @@ TEST_F(VersionSetTest, SentinelLargestKeyNeverPicksAFileForTheKeyItEndsAt) {
     o.file_number = meta.number;
     o.db_id = "db";
     auto it = MemTable::NewIterator(mem);
-    EXPECT_TRUE(WriteLevel0Table(fs_.get(), kDb, o, it.get(), &meta).ok());
+    EXPECT_TRUE(WriteLevel0Table(fs_.get(), kDb, o, it.get(), mem->RangeTombstones().get(), &meta)
+                    .ok());
     return meta;
   };
   auto a = std::make_shared<MemTable>();
@@ -617,7 +618,8 @@ TEST_F(VersionSetTest, GetAppliesRangeTombstonesAcrossLevels) {
     o.file_number = meta.number;
     o.db_id = "db";
     auto it = MemTable::NewIterator(mem);
-    ASSERT_TRUE(WriteLevel0Table(fs_.get(), kDb, o, it.get(), &meta).ok());
+    ASSERT_TRUE(
+        WriteLevel0Table(fs_.get(), kDb, o, it.get(), mem->RangeTombstones().get(), &meta).ok());
     vs.set_last_sequence(std::max(vs.last_sequence(), meta.largest_seqno));
     VersionEdit e;
     e.AddFile(level, meta);

@@ -140,7 +140,6 @@ class MemTable::Iter final : public InternalIterator {
     return GetLengthPrefixedSlice(k.data() + k.size());
   }
   Status status() const override { return Status::OK(); }
-  const MemTable* mem() const { return mem_.get(); }
 
  private:
   const char* EncodeTarget(std::string_view target) {
@@ -158,10 +157,5 @@ std::unique_ptr<InternalIterator> MemTable::NewIterator(std::shared_ptr<const Me
   return std::make_unique<Iter>(std::move(mem));
 }
 
-std::shared_ptr<const FragmentedRangeTombstoneList> MemTable::RangeTombstonesOf(
-    const InternalIterator* iter) {
-  const auto* mem_iter = dynamic_cast<const Iter*>(iter);
-  return mem_iter != nullptr ? mem_iter->mem()->RangeTombstones() : nullptr;
-}
 
 }  // namespace synapsed

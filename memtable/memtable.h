@@ -89,11 +89,6 @@ class MemTable {
   // An iterator over the point entries (internal keys); it keeps this
   // memtable alive. Range tombstones are not among its entries.
   static std::unique_ptr<InternalIterator> NewIterator(std::shared_ptr<const MemTable> mem);
-  // If iter came from NewIterator, the range tombstones of the memtable it
-  // reads (null if it holds none); else null. For WriteLevel0Table's callers
-  // that hand it only a memtable iterator.
-  static std::shared_ptr<const FragmentedRangeTombstoneList> RangeTombstonesOf(
-      const InternalIterator* iter);
 
   // The range tombstones, fragmented; null if there are none.
   std::shared_ptr<const FragmentedRangeTombstoneList> RangeTombstones() const

@@ -144,7 +144,6 @@ TEST(MemTableTest, RangeTombstonesHideOlderVersionsOnly) {
     n++;
   }
   EXPECT_EQ(4, n);
-  EXPECT_EQ(mem->RangeTombstones(), MemTable::RangeTombstonesOf(iter.get()));
 }
 
 TEST(MemTableTest, FragmentedListIsCachedUntilATombstoneIsAdded) {

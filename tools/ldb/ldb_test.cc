@@ -266,7 +266,7 @@ class LdbOfflineTest : public ::testing::Test {
     options.file_number = recorded;
     options.db_id = kDbId;
     auto iter = MemTable::NewIterator(mem);
-    EXPECT_TRUE(WriteLevel0Table(fs_.get(), db_, options, iter.get(), &meta).ok());
+    EXPECT_TRUE(WriteLevel0Table(fs_.get(), db_, options, iter.get(), nullptr, &meta).ok());
     return meta;
   }
   FileMetaData WriteTable(VersionSet* vs, char first, SequenceNumber seq) {
