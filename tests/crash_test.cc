@@ -23,7 +23,12 @@ std::vector<Update> RandomBatch(Random* rnd, int* counter) {
   int n = 1 + static_cast<int>(rnd->Uniform(3));
   for (int i = 0; i < n; i++) {
     std::string key = "key" + std::to_string(rnd->Uniform(40));
-    if (rnd->OneIn(5)) {
+    if (rnd->OneIn(10)) {
+      // A range deletion: a few keys, or now and then most of them.
+      std::string end = "key" + std::to_string(rnd->Uniform(40));
+      if (end < key) std::swap(key, end);
+      batch.push_back({key, std::nullopt, end});
+    } else if (rnd->OneIn(5)) {
       batch.push_back({key, std::nullopt});
     } else {
       // Values of varied size so records span WAL blocks now and then.

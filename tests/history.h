@@ -24,6 +24,8 @@ using KV = std::map<std::string, std::string>;
 struct Update {
   std::string key;
   std::optional<std::string> value;  // nullopt: delete
+  // Set (with value nullopt): DeleteRange of [key, *range_end).
+  std::optional<std::string> range_end;
 };
 
 class History {
@@ -42,7 +44,9 @@ class History {
 
   static void Apply(const std::vector<Update>& batch, KV* kv) {
     for (const auto& u : batch) {
-      if (u.value) {
+      if (u.range_end) {
+        kv->erase(kv->lower_bound(u.key), kv->lower_bound(*u.range_end));
+      } else if (u.value) {
         (*kv)[u.key] = *u.value;
       } else {
         kv->erase(u.key);
@@ -78,7 +82,10 @@ class History {
 inline Status WriteUpdates(DB* db, const std::vector<Update>& batch, bool sync) {
   WriteBatch wb;
   for (const auto& u : batch) {
-    if (u.value) {
+    if (u.range_end) {
+      Status s = wb.DeleteRange(u.key, *u.range_end);
+      if (!s.ok()) return s;
+    } else if (u.value) {
       wb.Put(u.key, *u.value);
     } else {
       wb.Delete(u.key);

@@ -1,9 +1,9 @@
 // Randomized differential test: the DB against a std::map model, over many
-// seeds. Puts, deletes, range deletions (with SYNAPSED_MODEL_RANGE_DELETES=1,
-// see RangeDeletesEnabled), batches, gets, MultiGet, iterators in both
-// directions with bounds, snapshots (held across writes and released),
-// flushes, CompactRange, clean reopens. One seed in four runs with tiny memtables, blocks and level
-// targets (so the data spans many tables and levels, each table of many
+// seeds. Puts, deletes, range deletions (SYNAPSED_MODEL_RANGE_DELETES=0 leaves
+// them out, to tell whether a failure needs them), batches, gets, MultiGet,
+// iterators in both directions with bounds, snapshots (held across writes and
+// released), flushes, CompactRange, clean reopens. One seed in four runs with
+// tiny memtables, blocks and level targets (so the data spans many tables and levels, each table of many
 // blocks, and compactions run with snapshots held), either compaction style
 // with random parameters and up to three compaction threads, and a random
 // compression, filter and block cache; the others with the defaults. A
@@ -29,15 +29,10 @@ namespace {
 
 using KV = std::map<std::string, std::string>;
 
-// The compaction job does not carry range tombstones over yet (it would drop
-// them and resurrect deleted keys), so runs with range deletions keep
-// compaction from running; this becomes true when it does.
-constexpr bool kCompactionKeepsRangeTombstones = false;
-
-// DeleteRange joins the mix when SYNAPSED_MODEL_RANGE_DELETES=1.
+// DeleteRange is in the mix unless SYNAPSED_MODEL_RANGE_DELETES=0.
 bool RangeDeletesEnabled() {
   const char* env = std::getenv("SYNAPSED_MODEL_RANGE_DELETES");
-  return env != nullptr && std::string_view(env) == "1";
+  return env == nullptr || std::string_view(env) != "0";
 }
 
 class ModelRun {
@@ -75,11 +70,6 @@ class ModelRun {
         default: break;  // the default cache
       }
     }
-    if (range_deletes_ && !kCompactionKeepsRangeTombstones) {
-      options_.level0_file_num_compaction_trigger = 1 << 20;
-      options_.level0_slowdown_writes_trigger = 1 << 20;
-      options_.level0_stop_writes_trigger = 1 << 20;
-    }
   }
 
   void Run(int steps) {
@@ -107,7 +97,7 @@ class ModelRun {
       } else if (op < 93) {
         Reopen();
       } else if (op < 94) {
-        if (rnd_.OneIn(3) && (!range_deletes_ || kCompactionKeepsRangeTombstones)) {
+        if (rnd_.OneIn(3)) {
           // A random range (either bound may be open) compacted down.
           const std::string a = RandomKey(), b = RandomKey();
           const std::string_view lo(std::min(a, b)), hi(std::max(a, b));
