@@ -27,7 +27,7 @@ std::vector<Update> RandomBatch(Random* rnd, int* counter) {
       // A range deletion: a few keys, or now and then most of them.
       std::string end = "key" + std::to_string(rnd->Uniform(40));
       if (end < key) std::swap(key, end);
-      batch.push_back({key, std::nullopt, end});
+      batch.push_back(Update::Range(key, end));
     } else if (rnd->OneIn(5)) {
       batch.push_back({key, std::nullopt});
     } else {

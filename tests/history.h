@@ -22,10 +22,17 @@ namespace synapsed::test {
 using KV = std::map<std::string, std::string>;
 
 struct Update {
+  Update(std::string k, std::optional<std::string> v) : key(std::move(k)), value(std::move(v)) {}
+  // DeleteRange of [begin, end).
+  static Update Range(std::string begin, std::string end) {
+    Update u(std::move(begin), std::nullopt);
+    u.range_end = std::move(end);
+    return u;
+  }
+
   std::string key;
   std::optional<std::string> value;  // nullopt: delete
-  // Set (with value nullopt): DeleteRange of [key, *range_end).
-  std::optional<std::string> range_end;
+  std::optional<std::string> range_end;  // set: DeleteRange of [key, *range_end)
 };
 
 class History {
