@@ -37,6 +37,61 @@ def parse_results(text):
     return {m.group(1): int(m.group(3)) for m in RESULT_RE.finditer(text)}
 
 
+UNITS = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
+
+
+def parse_amplification(tool, text):
+    """From the last `stats` output in text: write amplification (RocksDB's
+    definition: table bytes written by flushes and compactions / bytes
+    flushed), write-stall seconds, and space amplification (live table
+    bytes / bytes of the deepest non-empty level). None if there is none."""
+    levels = {}
+    wamp = None
+    stall = 0.0
+    if tool == "rocksdb":
+        start = text.rfind("** Compaction Stats [default] **\nLevel")
+        if start < 0:
+            return None
+        block = text[start:]
+        for line in block.splitlines()[3:]:
+            t = line.split()
+            if len(t) < 12 or not (t[0].startswith("L") or t[0] == "Sum"):
+                if levels:
+                    break
+                continue
+            if t[0] == "Sum":
+                wamp = float(t[11])
+                break
+            levels[int(t[0][1:])] = float(t[2]) * UNITS.get(t[3], 1)
+        m = re.findall(r"Cumulative stall: (\d+):(\d+):([0-9.]+) H:M:S", text)
+        if m:
+            h, mi, sec = m[-1]
+            stall = int(h) * 3600 + int(mi) * 60 + float(sec)
+    else:
+        start = text.rfind("** DB Stats **")
+        if start < 0:
+            return None
+        block = text[start:]
+        for line in block.splitlines():
+            t = line.split()
+            if len(t) >= 3 and re.match(r"^L\d+$", t[0]):
+                levels[int(t[0][1:])] = float(t[2])
+        m = re.search(r"Write amplification \(RocksDB's.*?\): ([0-9.]+)", block)
+        wamp = float(m.group(1)) if m else None
+        for pattern in (r"memtables full\): \d+, ([0-9.]+) s",
+                        r"\(level 0\): .*?([0-9.]+) s stopped",
+                        r"\(pending compaction bytes\): .*?([0-9.]+) s stopped",
+                        r"Write slowdowns: ([0-9.]+) s delayed"):
+            m = re.search(pattern, block)
+            if m:
+                stall += float(m.group(1))
+    if not levels or wamp is None:
+        return None
+    deepest = max((lvl for lvl, size in levels.items() if size > 0), default=None)
+    space = sum(levels.values()) / levels[deepest] if deepest is not None else 0.0
+    return {"wamp": wamp, "stall": stall, "space": space}
+
+
 def dir_size(path):
     total = 0
     for root, _, files in os.walk(path):
@@ -61,7 +116,7 @@ def run_once(tool, binary, args, workdir, log):
                                                proc.stderr.strip().splitlines()[-1:]))
     size = dir_size(db)
     shutil.rmtree(db, ignore_errors=True)
-    return parse_results(proc.stdout), size, elapsed
+    return parse_results(proc.stdout), size, elapsed, parse_amplification(tool, proc.stdout)
 
 
 def human_bytes(n):
@@ -116,6 +171,7 @@ def main():
     tools = {"rocksdb": opts.db_bench, "synapsed": opts.synapsed}
     ops = {"rocksdb": {}, "synapsed": {}}
     sizes = {"rocksdb": [], "synapsed": []}
+    amps = {"rocksdb": [], "synapsed": []}
     order = []
     workdir = tempfile.mkdtemp(prefix="synapsed-compare-")
     log_path = os.path.join(opts.out, "compare.log")
@@ -126,7 +182,9 @@ def main():
                 for tool in pair:
                     print("round %d/%d: %s ..." % (rnd + 1, opts.rounds, tool), file=sys.stderr,
                           flush=True)
-                    results, size, elapsed = run_once(tool, tools[tool], args, workdir, log)
+                    results, size, elapsed, amp = run_once(tool, tools[tool], args, workdir, log)
+                    if amp is not None:
+                        amps[tool].append(amp)
                     for name, value in results.items():
                         ops[tool].setdefault(name, []).append(value)
                         if name not in order:
@@ -158,6 +216,17 @@ def main():
         print("%-18s %16d %16d %7.2fx" % (row["benchmark"], row["rocksdb_ops"],
                                           row["synapsed_ops"], row["ratio"]))
     print("%-18s %16s %16s" % ("db size on disk", human_bytes(size_r), human_bytes(size_s)))
+    if amps["rocksdb"] and amps["synapsed"]:
+        def med(tool, key):
+            return statistics.median(a[key] for a in amps[tool])
+        print("%-18s %16.2f %16.2f" % ("write amp", med("rocksdb", "wamp"),
+                                        med("synapsed", "wamp")))
+        print("%-18s %16.1f %16.1f" % ("write stall s", med("rocksdb", "stall"),
+                                        med("synapsed", "stall")))
+        print("%-18s %16.2f %16.2f" % ("space amp", med("rocksdb", "space"),
+                                        med("synapsed", "space")))
+        print("(write amp: table bytes written / bytes flushed; space amp: live table bytes /"
+              " deepest level's; from the last `stats` of each run)")
     print("(medians of %d alternating rounds; ratio = synapsed / RocksDB)" % opts.rounds)
 
     csv_path = os.path.join(opts.out, "compare.csv")

@@ -166,13 +166,16 @@ LevelTargets ComputeLevelTargets(const Version& version, const LeveledCompaction
   return t;
 }
 
-double LevelScore(const Version& version, int level, const LeveledCompactionOptions& options) {
+namespace {
+
+// LevelScore with the targets already computed.
+double Score(const Version& version, int level, const LeveledCompactionOptions& options,
+             const LevelTargets& t) {
   if (level >= kNumLevels - 1) return 0;
   if (level == 0) {
     return static_cast<double>(version.NumFiles(0)) /
            std::max(1, options.level0_file_num_compaction_trigger);
   }
-  const LevelTargets t = ComputeLevelTargets(version, options);
   const uint64_t bytes = TotalBytes(version.files(level));
   if (level < t.base_level) {
     // Above the base level: should be empty; drain what is there.
@@ -183,6 +186,12 @@ double LevelScore(const Version& version, int level, const LeveledCompactionOpti
   }
   return static_cast<double>(bytes) /
          static_cast<double>(std::max<uint64_t>(1, t.target[level]));
+}
+
+}  // namespace
+
+double LevelScore(const Version& version, int level, const LeveledCompactionOptions& options) {
+  return Score(version, level, options, ComputeLevelTargets(version, options));
 }
 
 int Level0OutputLevel(const Version& version, const LeveledCompactionOptions& options) {
@@ -226,8 +235,9 @@ std::optional<CompactionSpec> PickLeveledCompaction(const Version& version,
                                                     const LeveledCompactionOptions& options,
                                                     const CompactionsInProgress& running) {
   std::vector<std::pair<double, int>> due;
+  const LevelTargets targets = ComputeLevelTargets(version, options);
   for (int level = 0; level < kNumLevels - 1; level++) {
-    const double score = LevelScore(version, level, options);
+    const double score = Score(version, level, options, targets);
     if (score >= 1) due.emplace_back(score, level);
   }
   std::stable_sort(due.begin(), due.end(),
@@ -275,8 +285,9 @@ std::optional<CompactionSpec> LeveledCompactionPicker::Pick(
 }
 
 bool LeveledCompactionPicker::NeedsCompaction(const Version& version) const {
+  const LevelTargets targets = ComputeLevelTargets(version, options_);
   for (int level = 0; level < kNumLevels - 1; level++) {
-    if (synapsed::LevelScore(version, level, options_) >= 1) return true;
+    if (Score(version, level, options_, targets) >= 1) return true;
   }
   return false;
 }

@@ -252,7 +252,7 @@ std::string DBImpl::WriteAmplificationReport(const Version& version) const {
   uint64_t total_comps = 0, total_micros = 0;
   for (int level = 0; level < kNumLevels; level++) {
     const LevelStats& st = level_stats_[level];
-    const uint64_t bytes = version.NumFiles(level) == 0 ? 0 : TotalBytes(version.files(level));
+    const uint64_t bytes = TotalBytes(version.files(level));
     const uint64_t in = st.bytes_read.load(std::memory_order_relaxed);
     const uint64_t own = st.bytes_read_own.load(std::memory_order_relaxed);
     const uint64_t written = st.bytes_written.load(std::memory_order_relaxed);
