@@ -460,7 +460,9 @@ TEST_P(CompactionStyleTest, CompactionReclaimsSpaceAndKeepsWhatSnapshotsSee) {
   WaitForCompactions(db_.get());
   // Universal compaction lets space amplification reach 200% before it
   // merges everything; a full manual compaction does it now.
-  if (universal()) ASSERT_TRUE(db_->CompactRange(nullptr, nullptr).ok());
+  if (universal()) {
+    ASSERT_TRUE(db_->CompactRange(nullptr, nullptr).ok());
+  }
   std::string stats;
   ASSERT_TRUE(db_->GetProperty("synapsed.stats", &stats));
   EXPECT_EQ(std::string::npos, stats.find("Compactions: 0 ")) << stats;
