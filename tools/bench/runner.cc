@@ -81,9 +81,13 @@ struct Runner::Shared {
 };
 
 struct Runner::ThreadState {
-  ThreadState(int tid, const BenchConfig& c, int key_size)
-      : id(tid), rnd(c.seed + tid), keys(key_size), values(c.compression_ratio, c.seed + tid) {}
+  // seed: as db_bench, the base seed plus a count of every thread started
+  // before this one in the run, so each benchmark draws different keys (a
+  // readrandom after a fillrandom does not just revisit the written keys).
+  ThreadState(int tid, uint64_t seed, const BenchConfig& c, int key_size)
+      : id(tid), seed(seed), rnd(seed), keys(key_size), values(c.compression_ratio, seed) {}
   int id;
+  uint64_t seed;
   Random rnd;
   KeyGenerator keys;
   ValueGenerator values;
@@ -319,7 +323,8 @@ Result Runner::RunThreads(const std::string& name, int n, Method method, bool ex
   for (int i = 0; i < total; i++) {
     // The background writer writes keys of the normal size.
     int key_size = i == n ? config_.key_size : shared_->key_size;
-    states.push_back(std::make_unique<ThreadState>(i, config_, key_size));
+    states.push_back(
+        std::make_unique<ThreadState>(i, config_.seed + threads_started_++, config_, key_size));
     states.back()->measure = config_.histogram;
     states.back()->progress = i == 0 ? progress_ : nullptr;
   }
@@ -375,7 +380,7 @@ Result Runner::RunThreads(const std::string& name, int n, Method method, bool ex
 
 void Runner::DoWrite(ThreadState* t) {
   const Shared& sh = *shared_;
-  KeySequence keys(sh.order, static_cast<uint64_t>(config_.num), config_.seed + t->id);
+  KeySequence keys(sh.order, static_cast<uint64_t>(config_.num), t->seed);
   WriteOptions wo;
   wo.sync = sh.sync;
   WriteBatch batch;

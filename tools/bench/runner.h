@@ -51,6 +51,7 @@ class Runner {
   std::shared_ptr<Cache> block_cache_;  // one cache across reopens, as db_bench
   std::unique_ptr<DB> db_;
   std::vector<Result> results_;
+  uint64_t threads_started_ = 0;  // over the whole run: offsets each thread's seed
   struct Shared;
   std::unique_ptr<Shared> shared_;
 };
