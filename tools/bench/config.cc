@@ -69,7 +69,8 @@ DEFINE_int64(writes_before_delete_range, 0,
 DEFINE_int64(writes_per_range_tombstone, 0,
              "Write benchmarks: one DeleteRange every this many writes (0 = none).");
 DEFINE_int64(range_tombstone_width, 100, "Keys each range tombstone covers.");
-DEFINE_int64(max_num_range_tombstones, 0, "At most this many range tombstones (0 = no limit).");
+DEFINE_int64(max_num_range_tombstones, 0,
+             "At most this many range tombstones (db_bench's default 0 writes none).");
 
 namespace synapsed::bench {
 

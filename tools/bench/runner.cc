@@ -409,8 +409,7 @@ void Runner::DoWrite(ThreadState* t) {
                               config_.writes_before_delete_range;
       if (config_.writes_per_range_tombstone > 0 && written > 0 &&
           written % config_.writes_per_range_tombstone == 0 &&
-          (config_.max_num_range_tombstones == 0 ||
-           range_tombstones < config_.max_num_range_tombstones)) {
+          range_tombstones < config_.max_num_range_tombstones) {
         const uint64_t first = t->rnd.Uniform(static_cast<uint64_t>(config_.num));
         range_begin.assign(t->keys.Key(first));
         std::string_view range_end =
