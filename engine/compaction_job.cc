@@ -328,7 +328,7 @@ Status RunCompactionJob(const CompactionJobOptions& options, const Version& vers
     out.reset();
     return fst;
   };
-  auto open = [&]() {
+  auto open_output = [&]() {
     out = std::make_unique<Output>();
     Status os = out->Open(options);
     if (os.ok()) written.push_back(out->path());
@@ -373,7 +373,7 @@ Status RunCompactionJob(const CompactionJobOptions& options, const Version& vers
       if (!s.ok()) break;
     }
     if (out == nullptr) {
-      s = open();
+      s = open_output();
       if (!s.ok()) break;
     }
     out->Add(iter->key(), iter->value());
@@ -383,7 +383,7 @@ Status RunCompactionJob(const CompactionJobOptions& options, const Version& vers
   }
   if (s.ok()) s = iter->status();
   // Tombstones that outlive every entry of their range still need a table.
-  if (s.ok() && out == nullptr && outputs->empty() && range_dels.HasOutput()) s = open();
+  if (s.ok() && out == nullptr && outputs->empty() && range_dels.HasOutput()) s = open_output();
   if (s.ok() && out != nullptr) s = finish(nullptr);
   out.reset();
   if (s.ok() && !outputs->empty()) s = options.fs->SyncDir(options.dbname);
