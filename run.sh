@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 # Build and test dependencies (DESIGN.md §2 lists what each is for).
 BUILD_PACKAGES=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config python3
-  libxxhash-dev libzstd-dev liblz4-dev libgflags-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libxxhash-dev libzstd-dev liblz4-dev liburing-dev libgflags-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
 BENCH_PACKAGES=(rocksdb-tools)
 

@@ -23,7 +23,7 @@ include(CMakePackageConfigHelpers)
 # SYNAPSED_PUBLIC_DEPENDENCIES and a pkg_check_modules(X REQUIRED IMPORTED_TARGET
 # module) line to cmake/synapsedConfig.cmake.in.
 set(SYNAPSED_PUBLIC_DEPENDENCIES Threads)
-set(SYNAPSED_PC_REQUIRES libzstd liblz4)
+set(SYNAPSED_PC_REQUIRES libzstd liblz4 liburing)
 # FindThreads resolves to no flag at all on glibc >= 2.34, but older C
 # libraries still need it; -pthread is what gcc and clang accept everywhere.
 set(SYNAPSED_PC_LIBS "-pthread")

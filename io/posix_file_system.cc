@@ -3,7 +3,9 @@
 // Plain posix calls, nothing clever: buffered appends (one 64 KiB user-space
 // buffer per WritableFile, so small WAL records do not cost a syscall each),
 // read(2) for sequential reads, pread(2) for random reads (thread-safe without
-// a lock because pread does not move a shared offset). Every descriptor is
+// a lock because pread does not move a shared offset). FileOptions::
+// use_direct_io opens with O_DIRECT and aligns in user space (posix_file.h).
+// Read queues are the synchronous default (file_system.cc). Every descriptor is
 // opened O_CLOEXEC so a fork+exec by the embedding service cannot inherit it
 // (an inherited LOCK descriptor would keep our fcntl lock alive in the child).
 //
@@ -33,13 +35,15 @@
 #include <string_view>
 #include <utility>
 
+#include "io/posix_file.h"
 #include "synapsed/file_system.h"
-#include "util/mutex.h"
 
 namespace synapsed {
-namespace {
 
+namespace {
 constexpr size_t kWritableBufferSize = 64 * 1024;
+// Direct writes go out in chunks of this many bytes (aligned).
+constexpr size_t kDirectWriteBufferSize = 1 << 20;
 
 // strerror_r comes in a GNU flavour (returns char*) and an XSI one (returns
 // int and fills buf); these overloads accept whichever the libc provides.
@@ -48,12 +52,34 @@ constexpr size_t kWritableBufferSize = 64 * 1024;
   return rc == 0 ? buf : "Unknown error";
 }
 
+// Closes fd, retrying never: on Linux the descriptor is released even when
+// close fails with EINTR, so a retry could close someone else's descriptor.
+int CloseFd(int fd) { return ::close(fd); }
+}  // namespace
+
+bool AlignedBuffer::Reserve(size_t n) {
+  if (n <= capacity_) return true;
+  const size_t cap = static_cast<size_t>(AlignUp(n, kDirectIoAlignment));
+  char* p = static_cast<char*>(std::aligned_alloc(kDirectIoAlignment, cap));
+  if (p == nullptr) return false;
+  data_.reset(p);
+  capacity_ = cap;
+  return true;
+}
+
 std::string ErrnoString(int err) {
   char buf[128] = {0};
   return StrerrorResult(strerror_r(err, buf, sizeof(buf)), buf);
 }
 
-// "<op> <path>: <strerror(err)>" with the Status kind chosen by errno.
+int OpenRetry(const std::string& path, int flags, mode_t mode) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), flags, mode);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
 Status PosixError(std::string_view op, const std::string& path, int err) {
   std::string context(op);
   context.append(" ").append(path);
@@ -69,10 +95,7 @@ Status PosixError(std::string_view op, const std::string& path, int err) {
   }
 }
 
-// Closes fd, retrying never: on Linux the descriptor is released even when
-// close fails with EINTR, so a retry could close someone else's descriptor.
-int CloseFd(int fd) { return ::close(fd); }
-
+namespace {
 class PosixSequentialFile final : public SequentialFile {
  public:
   PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -110,32 +133,48 @@ class PosixSequentialFile final : public SequentialFile {
   const int fd_;
 };
 
-class PosixRandomAccessFile final : public RandomAccessFile {
- public:
-  PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  ~PosixRandomAccessFile() override { CloseFd(fd_); }
+}  // namespace
 
-  Status Read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const override {
-    size_t done = 0;
-    while (done < n) {
-      ssize_t r = ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        *result = std::string_view();
-        return PosixError("read", path_, errno);
-      }
-      if (r == 0) break;
-      done += static_cast<size_t>(r);
+PosixRandomAccessFile::~PosixRandomAccessFile() { CloseFd(fd_); }
+
+Status PosixRandomAccessFile::Read(uint64_t offset, size_t n, std::string_view* result,
+                                   char* scratch) const {
+  *result = std::string_view();
+  char* dst = scratch;
+  uint64_t start = offset;
+  size_t len = n;
+  AlignedBuffer bounce;
+  if (direct_) {
+    start = AlignDown(offset, kDirectIoAlignment);
+    len = static_cast<size_t>(AlignUp(offset + n, kDirectIoAlignment) - start);
+    if (!bounce.Reserve(len)) return Status::IOError("read " + path_, "out of memory");
+    dst = bounce.data();
+  }
+  size_t done = 0;
+  while (done < len) {
+    ssize_t r = ::pread(fd_, dst + done, len - done, static_cast<off_t>(start + done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return PosixError("read", path_, errno);
     }
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+    // A direct read stops short, unaligned, only at end of file; asking
+    // again at the unaligned offset would be EINVAL, not 0.
+    if (direct_ && done % kDirectIoAlignment != 0) break;
+  }
+  if (!direct_) {
     *result = std::string_view(scratch, done);
     return Status::OK();
   }
+  const size_t skip = static_cast<size_t>(offset - start);
+  const size_t got = done > skip ? std::min(done - skip, n) : 0;
+  std::memcpy(scratch, dst + skip, got);
+  *result = std::string_view(scratch, got);
+  return Status::OK();
+}
 
- private:
-  const std::string path_;
-  const int fd_;
-};
-
+namespace {
 class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {
@@ -232,6 +271,113 @@ class PosixWritableFile final : public WritableFile {
   uint64_t written_bytes_ = 0;  // bytes handed to write(2)
 };
 
+// O_DIRECT appends: bytes collect in an aligned buffer that starts at the
+// aligned file offset buf_offset_; full buffers are written whole. Flush
+// writes the partial last block padded with zeros, keeps it in the buffer
+// (the next write rewrites it with more bytes) and cuts the file back to
+// its logical size, so readers never see the padding.
+class PosixDirectWritableFile final : public WritableFile {
+ public:
+  PosixDirectWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixDirectWritableFile() override {
+    if (fd_ >= 0) Close().PermitUncheckedError();
+  }
+
+  Status Init() {
+    if (!buf_.Reserve(kDirectWriteBufferSize)) return Status::IOError(path_, "out of memory");
+    return Status::OK();
+  }
+
+  Status Append(std::string_view data) override {
+    if (fd_ < 0) return Closed("append");
+    while (!data.empty()) {
+      const size_t fits = std::min(data.size(), buf_.capacity() - buf_len_);
+      std::memcpy(buf_.data() + buf_len_, data.data(), fits);
+      buf_len_ += fits;
+      data.remove_prefix(fits);
+      if (buf_len_ == buf_.capacity()) {
+        Status s = WriteAligned("append", buf_len_);
+        if (!s.ok()) return s;
+        buf_offset_ += buf_len_;
+        buf_len_ = 0;
+        flushed_len_ = 0;
+      }
+    }
+    return Status::OK();
+  }
+
+  Status Flush() override {
+    if (fd_ < 0) return Closed("flush");
+    return FlushTail("flush");
+  }
+
+  Status Sync() override {
+    if (fd_ < 0) return Closed("sync");
+    Status s = FlushTail("sync");
+    if (!s.ok()) return s;
+    while (::fdatasync(fd_) != 0) {
+      if (errno != EINTR) return PosixError("sync", path_, errno);
+    }
+    return Status::OK();
+  }
+
+  Status Close() override {
+    if (fd_ < 0) return Closed("close");
+    Status s = FlushTail("close");
+    if (CloseFd(fd_) != 0 && s.ok()) s = PosixError("close", path_, errno);
+    fd_ = -1;
+    return s;
+  }
+
+  uint64_t Size() const override { return buf_offset_ + buf_len_; }
+
+ private:
+  Status Closed(std::string_view op) const {
+    return Status::IOError(std::string(op) + " " + path_, "file is closed");
+  }
+
+  // Writes the first n (aligned) bytes of the buffer at buf_offset_.
+  Status WriteAligned(std::string_view op, size_t n) {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r =
+          ::pwrite(fd_, buf_.data() + done, n - done, static_cast<off_t>(buf_offset_ + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return PosixError(op, path_, errno);
+      }
+      if (r == 0) return Status::IOError(std::string(op) + " " + path_, "write returned 0");
+      done += static_cast<size_t>(r);
+    }
+    return Status::OK();
+  }
+
+  Status FlushTail(std::string_view op) {
+    if (buf_len_ == 0 || buf_len_ == flushed_len_) return Status::OK();
+    const size_t padded = static_cast<size_t>(AlignUp(buf_len_, kDirectIoAlignment));
+    std::memset(buf_.data() + buf_len_, 0, padded - buf_len_);
+    Status s = WriteAligned(op, padded);
+    if (!s.ok()) return s;
+    if (padded != buf_len_ && ::ftruncate(fd_, static_cast<off_t>(buf_offset_ + buf_len_)) != 0) {
+      return PosixError(op, path_, errno);
+    }
+    // Keep only the partial last block, now at the start of the buffer.
+    const size_t full = static_cast<size_t>(AlignDown(buf_len_, kDirectIoAlignment));
+    std::memmove(buf_.data(), buf_.data() + full, buf_len_ - full);
+    buf_offset_ += full;
+    buf_len_ -= full;
+    flushed_len_ = buf_len_;
+    return Status::OK();
+  }
+
+  const std::string path_;
+  int fd_;  // -1 once closed
+  AlignedBuffer buf_;
+  uint64_t buf_offset_ = 0;  // aligned file offset of buf_[0]
+  size_t buf_len_ = 0;
+  size_t flushed_len_ = 0;  // buf_len_ when the tail was last written
+};
+
 class PosixFileLock final : public FileLock {
  public:
   explicit PosixFileLock(int fd) : fd_(fd) {}
@@ -242,147 +388,172 @@ class PosixFileLock final : public FileLock {
   const int fd_;
 };
 
-class PosixFileSystem final : public FileSystem {
- public:
-  Status NewSequentialFile(const std::string& path,
-                           std::unique_ptr<SequentialFile>* result) override {
-    int fd = OpenRetry(path, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) return PosixError("open", path, errno);
-    *result = std::make_unique<PosixSequentialFile>(path, fd);
-    return Status::OK();
-  }
+}  // namespace
 
-  Status NewRandomAccessFile(const std::string& path,
-                             std::unique_ptr<RandomAccessFile>* result) override {
-    int fd = OpenRetry(path, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) return PosixError("open", path, errno);
-    *result = std::make_unique<PosixRandomAccessFile>(path, fd);
-    return Status::OK();
-  }
+Status PosixFileSystem::NewSequentialFile(const std::string& path,
+                                          std::unique_ptr<SequentialFile>* result) {
+  int fd = OpenRetry(path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) return PosixError("open", path, errno);
+  *result = std::make_unique<PosixSequentialFile>(path, fd);
+  return Status::OK();
+}
 
-  Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* result) override {
-    int fd = OpenRetry(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError("create", path, errno);
+Status PosixFileSystem::NewRandomAccessFile(const std::string& path,
+                                            std::unique_ptr<RandomAccessFile>* result) {
+  return NewRandomAccessFileWithOptions(path, FileOptions(), result);
+}
+
+Status PosixFileSystem::NewRandomAccessFileWithOptions(const std::string& path,
+                                                       const FileOptions& options,
+                                                       std::unique_ptr<RandomAccessFile>* result) {
+  const int flags = O_RDONLY | O_CLOEXEC | (options.use_direct_io ? O_DIRECT : 0);
+  int fd = OpenRetry(path, flags, 0);
+  if (fd < 0) {
+    if (options.use_direct_io && errno == EINVAL) {
+      return Status::NotSupported("open " + path, "the file system refuses O_DIRECT");
+    }
+    return PosixError("open", path, errno);
+  }
+  *result = std::make_unique<PosixRandomAccessFile>(path, fd, options.use_direct_io);
+  return Status::OK();
+}
+
+int PosixFileSystem::CreateForWrite(const std::string& path, bool direct, Status* status) {
+  const int flags = O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | (direct ? O_DIRECT : 0);
+  int fd = OpenRetry(path, flags, 0644);
+  if (fd < 0) {
+    *status = direct && errno == EINVAL
+                  ? Status::NotSupported("create " + path, "the file system refuses O_DIRECT")
+                  : PosixError("create", path, errno);
+  }
+  return fd;
+}
+
+Status PosixFileSystem::NewWritableFile(const std::string& path,
+                                        std::unique_ptr<WritableFile>* result) {
+  return NewWritableFileWithOptions(path, FileOptions(), result);
+}
+
+Status PosixFileSystem::NewWritableFileWithOptions(const std::string& path,
+                                                   const FileOptions& options,
+                                                   std::unique_ptr<WritableFile>* result) {
+  Status s;
+  int fd = CreateForWrite(path, options.use_direct_io, &s);
+  if (fd < 0) return s;
+  if (!options.use_direct_io) {
     *result = std::make_unique<PosixWritableFile>(path, fd);
     return Status::OK();
   }
+  auto file = std::make_unique<PosixDirectWritableFile>(path, fd);
+  s = file->Init();
+  if (s.ok()) *result = std::move(file);
+  return s;
+}
 
-  Status FileExists(const std::string& path) override {
-    if (::access(path.c_str(), F_OK) == 0) return Status::OK();
-    return PosixError("exists", path, errno);  // ENOENT/ENOTDIR map to NotFound
-  }
+Status PosixFileSystem::FileExists(const std::string& path) {
+  if (::access(path.c_str(), F_OK) == 0) return Status::OK();
+  return PosixError("exists", path, errno);  // ENOENT/ENOTDIR map to NotFound
+}
 
-  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
-    names->clear();
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) return PosixError("list", dir, errno);
-    Status s;
-    while (true) {
-      errno = 0;  // readdir reports errors only through errno
-      struct dirent* entry = ::readdir(d);
-      if (entry == nullptr) {
-        if (errno != 0) s = PosixError("list", dir, errno);
-        break;
-      }
-      std::string_view name(entry->d_name);
-      if (name == "." || name == "..") continue;
-      names->emplace_back(name);
+Status PosixFileSystem::GetChildren(const std::string& dir, std::vector<std::string>* names) {
+  names->clear();
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return PosixError("list", dir, errno);
+  Status s;
+  while (true) {
+    errno = 0;  // readdir reports errors only through errno
+    struct dirent* entry = ::readdir(d);
+    if (entry == nullptr) {
+      if (errno != 0) s = PosixError("list", dir, errno);
+      break;
     }
-    ::closedir(d);
-    return s;
+    std::string_view name(entry->d_name);
+    if (name == "." || name == "..") continue;
+    names->emplace_back(name);
   }
+  ::closedir(d);
+  return s;
+}
 
-  Status GetFileSize(const std::string& path, uint64_t* size) override {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) {
-      *size = 0;
-      return PosixError("stat", path, errno);
+Status PosixFileSystem::GetFileSize(const std::string& path, uint64_t* size) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    *size = 0;
+    return PosixError("stat", path, errno);
+  }
+  *size = static_cast<uint64_t>(st.st_size);
+  return Status::OK();
+}
+
+Status PosixFileSystem::RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) return PosixError("remove", path, errno);
+  return Status::OK();
+}
+
+Status PosixFileSystem::RenameFile(const std::string& src, const std::string& target) {
+  if (::rename(src.c_str(), target.c_str()) != 0) {
+    return PosixError("rename", src + " to " + target, errno);
+  }
+  return Status::OK();
+}
+
+Status PosixFileSystem::Truncate(const std::string& path, uint64_t size) {
+  if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) {
+    return PosixError("truncate", path, errno);
+  }
+  return Status::OK();
+}
+
+Status PosixFileSystem::CreateDirIfMissing(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) == 0) return Status::OK();
+  if (errno != EEXIST) return PosixError("mkdir", dir, errno);
+  // EEXIST is fine only when what exists is a directory.
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) return PosixError("mkdir", dir, errno);
+  if (!S_ISDIR(st.st_mode)) return Status::IOError("mkdir " + dir, "exists and is not a directory");
+  return Status::OK();
+}
+
+Status PosixFileSystem::RemoveDir(const std::string& dir) {
+  if (::rmdir(dir.c_str()) != 0) return PosixError("rmdir", dir, errno);
+  return Status::OK();
+}
+
+Status PosixFileSystem::SyncDir(const std::string& dir) {
+  int fd = OpenRetry(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd < 0) return PosixError("syncdir", dir, errno);
+  Status s;
+  while (::fsync(fd) != 0) {
+    if (errno != EINTR) {
+      s = PosixError("syncdir", dir, errno);
+      break;
     }
-    *size = static_cast<uint64_t>(st.st_size);
-    return Status::OK();
   }
+  CloseFd(fd);
+  return s;
+}
 
-  Status RemoveFile(const std::string& path) override {
-    if (::unlink(path.c_str()) != 0) return PosixError("remove", path, errno);
-    return Status::OK();
-  }
-
-  Status RenameFile(const std::string& src, const std::string& target) override {
-    if (::rename(src.c_str(), target.c_str()) != 0) {
-      return PosixError("rename", src + " to " + target, errno);
-    }
-    return Status::OK();
-  }
-
-  Status Truncate(const std::string& path, uint64_t size) override {
-    if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) {
-      return PosixError("truncate", path, errno);
-    }
-    return Status::OK();
-  }
-
-  Status CreateDirIfMissing(const std::string& dir) override {
-    if (::mkdir(dir.c_str(), 0755) == 0) return Status::OK();
-    if (errno != EEXIST) return PosixError("mkdir", dir, errno);
-    // EEXIST is fine only when what exists is a directory.
-    struct stat st;
-    if (::stat(dir.c_str(), &st) != 0) return PosixError("mkdir", dir, errno);
-    if (!S_ISDIR(st.st_mode))
-      return Status::IOError("mkdir " + dir, "exists and is not a directory");
-    return Status::OK();
-  }
-
-  Status RemoveDir(const std::string& dir) override {
-    if (::rmdir(dir.c_str()) != 0) return PosixError("rmdir", dir, errno);
-    return Status::OK();
-  }
-
-  Status SyncDir(const std::string& dir) override {
-    int fd = OpenRetry(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    if (fd < 0) return PosixError("syncdir", dir, errno);
-    Status s;
-    while (::fsync(fd) != 0) {
-      if (errno != EINTR) {
-        s = PosixError("syncdir", dir, errno);
-        break;
-      }
-    }
+Status PosixFileSystem::LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) {
+  lock->reset();
+  int fd = OpenRetry(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return PosixError("lock", path, errno);
+  struct flock f = {};
+  f.l_type = F_WRLCK;
+  f.l_whence = SEEK_SET;  // l_start = l_len = 0: the whole file, however long
+  if (::fcntl(fd, F_OFD_SETLK, &f) != 0) {
+    int err = errno;
     CloseFd(fd);
-    return s;
-  }
-
-  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
-    lock->reset();
-    int fd = OpenRetry(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError("lock", path, errno);
-    struct flock f = {};
-    f.l_type = F_WRLCK;
-    f.l_whence = SEEK_SET;  // l_start = l_len = 0: the whole file, however long
-    if (::fcntl(fd, F_OFD_SETLK, &f) != 0) {
-      int err = errno;
-      CloseFd(fd);
-      if (err == EAGAIN || err == EACCES) {
-        return Status::IOError("lock " + path,
-                               "already held by another process or another open in this "
-                               "process (" + ErrnoString(err) + ")");
-      }
-      return PosixError("lock", path, err);
+    if (err == EAGAIN || err == EACCES) {
+      return Status::IOError("lock " + path,
+                             "already held by another process or another open in this "
+                             "process (" +
+                                 ErrnoString(err) + ")");
     }
-    *lock = std::make_unique<PosixFileLock>(fd);
-    return Status::OK();
+    return PosixError("lock", path, err);
   }
-
- private:
-  static int OpenRetry(const std::string& path, int flags, mode_t mode) {
-    int fd;
-    do {
-      fd = ::open(path.c_str(), flags, mode);
-    } while (fd < 0 && errno == EINTR);
-    return fd;
-  }
-};
-
-}  // namespace
+  *lock = std::make_unique<PosixFileLock>(fd);
+  return Status::OK();
+}
 
 std::shared_ptr<FileSystem> FileSystem::Default() {
   static const std::shared_ptr<FileSystem> fs = std::make_shared<PosixFileSystem>();

@@ -43,14 +43,64 @@ class SequentialFile {
   virtual Status Skip(uint64_t n) = 0;
 };
 
+// How a file is opened. A FileSystem that cannot honour a field returns
+// Status::NotSupported from the open, never silently ignores it.
+struct FileOptions {
+  // O_DIRECT: reads (and writes) bypass the operating system's page cache.
+  // The file object handles alignment: callers read and append at any
+  // offset and size as usual.
+  bool use_direct_io = false;
+  // Writable files: appends may still be on their way to the operating
+  // system when Append returns (io_uring write-behind), so the writer does
+  // not wait on each block; Flush, Sync and Close wait for them. A hint:
+  // a file system may write synchronously instead.
+  bool write_behind = false;
+};
+
 // A file read at arbitrary offsets; Read is safe to call concurrently.
 class RandomAccessFile {
  public:
   virtual ~RandomAccessFile() = default;
   // Reads up to n bytes at offset. *result points into scratch or into memory
   // owned by the file that lives as long as the file. Short result = EOF.
-  virtual Status Read(uint64_t offset, size_t n, std::string_view* result,
-                      char* scratch) const = 0;
+  virtual Status Read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const = 0;
+};
+
+// One read of a ReadQueue. The caller fills the inputs and keeps the
+// request, its file and its scratch alive until the request is reaped.
+struct ReadRequest {
+  const RandomAccessFile* file = nullptr;
+  uint64_t offset = 0;
+  size_t size = 0;
+  char* scratch = nullptr;  // at least `size` bytes
+  void* tag = nullptr;      // the caller's; never touched
+  // Set when reaped, as RandomAccessFile::Read sets them: *result points
+  // into scratch, and a result shorter than size means end of file.
+  std::string_view result;
+  Status status;
+};
+
+// Asynchronous reads: add many, submit them together (one system call for
+// the batch), reap them as they complete, in any order. A queue is owned by
+// one thread at a time: the engine keeps queues per worker, never shared.
+// Destroying a queue waits for the reads still in flight.
+class ReadQueue {
+ public:
+  virtual ~ReadQueue() = default;
+  // The most requests added and not yet reaped.
+  virtual size_t depth() const = 0;
+  // Requests added and not yet reaped.
+  virtual size_t pending() const = 0;
+  // Queues req (not started until Submit or Reap). REQUIRES: pending() <
+  // depth(); req->file comes from the FileSystem that made this queue.
+  virtual void Add(ReadRequest* req) = 0;
+  // Starts every request added since the last Submit.
+  virtual void Submit() = 0;
+  // A completed request (submitting what is queued first), or null if none
+  // is pending, or if none has completed and !wait. Each request added is
+  // reaped exactly once, with its own status: one failed read fails nothing
+  // else.
+  virtual ReadRequest* Reap(bool wait) = 0;
 };
 
 // A file written by appending.
@@ -81,8 +131,14 @@ class FileSystem {
  public:
   virtual ~FileSystem() = default;
 
-  // The process-wide posix file system.
+  // The process-wide posix file system. Its read queues are synchronous.
   static std::shared_ptr<FileSystem> Default();
+  // The process-wide posix file system whose read queues, and table
+  // writes, go through io_uring (liburing): Default() in every other way.
+  // NotSupported, with the reason, where the kernel refuses io_uring
+  // (ENOSYS, EPERM, kernel.io_uring_disabled); the caller then uses
+  // Default().
+  static Status IoUring(std::shared_ptr<FileSystem>* fs);
 
   virtual Status NewSequentialFile(const std::string& path,
                                    std::unique_ptr<SequentialFile>* result) = 0;
@@ -91,6 +147,17 @@ class FileSystem {
   // Creates the file, truncating it if it exists.
   virtual Status NewWritableFile(const std::string& path,
                                  std::unique_ptr<WritableFile>* result) = 0;
+  // The same, with FileOptions. The defaults open as above when options ask
+  // for nothing special, and are NotSupported otherwise.
+  virtual Status NewRandomAccessFileWithOptions(const std::string& path, const FileOptions& options,
+                                                std::unique_ptr<RandomAccessFile>* result);
+  virtual Status NewWritableFileWithOptions(const std::string& path, const FileOptions& options,
+                                            std::unique_ptr<WritableFile>* result);
+
+  // A queue of up to `depth` reads in flight at once, for files this file
+  // system opened. The default queue reads each request synchronously when
+  // it is reaped, in the order added; io_uring keeps them all in flight.
+  virtual Status NewReadQueue(size_t depth, std::unique_ptr<ReadQueue>* queue);
 
   // OK if path exists, NotFound if not, IOError on failure to tell.
   virtual Status FileExists(const std::string& path) = 0;

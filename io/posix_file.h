@@ -1,0 +1,110 @@
+// Posix building blocks shared by the posix and io_uring file systems. Only
+// io/ includes this header: it is where the engine's system calls live.
+//
+// PosixRandomAccessFile reads with pread(2); with use_direct_io (O_DIRECT)
+// it reads the aligned span around each request into an aligned bounce
+// buffer and copies the asked-for bytes out, so callers never align.
+// PosixFileSystem is the whole posix FileSystem; the io_uring one derives
+// from it and replaces only read queues and write-behind files.
+//
+// Thread safety: as FileSystem's contract says (file_system.h).
+#ifndef SYNAPSED_IO_POSIX_FILE_H_
+#define SYNAPSED_IO_POSIX_FILE_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "synapsed/file_system.h"
+#include "synapsed/status.h"
+
+namespace synapsed {
+
+// O_DIRECT offsets, sizes and buffers are multiples of this. 4 KiB is the
+// logical block size of every device we run on, and a multiple of 512.
+constexpr size_t kDirectIoAlignment = 4096;
+
+inline uint64_t AlignDown(uint64_t x, uint64_t a) { return x - x % a; }
+inline uint64_t AlignUp(uint64_t x, uint64_t a) { return AlignDown(x + a - 1, a); }
+
+// A heap buffer aligned for O_DIRECT; grows (dropping its contents) on demand.
+class AlignedBuffer {
+ public:
+  char* data() const { return data_.get(); }
+  size_t capacity() const { return capacity_; }
+  // Makes capacity() >= n (rounded up to the alignment). False if out of memory.
+  bool Reserve(size_t n);
+
+ private:
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  std::unique_ptr<char, Free> data_;
+  size_t capacity_ = 0;
+};
+
+// strerror text for err.
+std::string ErrnoString(int err);
+// "<op> <path>: <strerror(err)>" with the Status kind chosen by errno:
+// ENOENT/ENOTDIR NotFound, ENOSPC/EDQUOT NoSpace, anything else IOError.
+Status PosixError(std::string_view op, const std::string& path, int err);
+// open(2), retried on EINTR.
+int OpenRetry(const std::string& path, int flags, mode_t mode);
+
+class PosixRandomAccessFile final : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(std::string path, int fd, bool direct)
+      : path_(std::move(path)), fd_(fd), direct_(direct) {}
+  ~PosixRandomAccessFile() override;
+
+  Status Read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const override;
+
+  const std::string& path() const { return path_; }
+  int fd() const { return fd_; }
+  bool direct() const { return direct_; }
+
+ private:
+  const std::string path_;
+  const int fd_;
+  const bool direct_;
+};
+
+class PosixFileSystem : public FileSystem {
+ public:
+  Status NewSequentialFile(const std::string& path,
+                           std::unique_ptr<SequentialFile>* result) override;
+  Status NewRandomAccessFile(const std::string& path,
+                             std::unique_ptr<RandomAccessFile>* result) override;
+  Status NewRandomAccessFileWithOptions(const std::string& path, const FileOptions& options,
+                                        std::unique_ptr<RandomAccessFile>* result) override;
+  Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* result) override;
+  // use_direct_io: O_DIRECT writes from an aligned buffer; the file is cut
+  // back to its logical size whenever a padded tail block was written.
+  // write_behind is ignored: buffered writes never wait on the device.
+  Status NewWritableFileWithOptions(const std::string& path, const FileOptions& options,
+                                    std::unique_ptr<WritableFile>* result) override;
+  Status FileExists(const std::string& path) override;
+  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override;
+  Status GetFileSize(const std::string& path, uint64_t* size) override;
+  Status RemoveFile(const std::string& path) override;
+  Status RenameFile(const std::string& src, const std::string& target) override;
+  Status Truncate(const std::string& path, uint64_t size) override;
+  Status CreateDirIfMissing(const std::string& dir) override;
+  Status RemoveDir(const std::string& dir) override;
+  Status SyncDir(const std::string& dir) override;
+  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override;
+
+ protected:
+  // Creates (truncating) path for writing, O_DIRECT if direct; -1 and errno
+  // on failure. EINVAL from a file system without O_DIRECT support becomes
+  // NotSupported in *status.
+  static int CreateForWrite(const std::string& path, bool direct, Status* status);
+};
+
+}  // namespace synapsed
+
+#endif  // SYNAPSED_IO_POSIX_FILE_H_
