@@ -62,8 +62,9 @@ class ErrorIterator final : public InternalIterator {
 }  // namespace
 
 TableCache::TableCache(std::shared_ptr<FileSystem> fs, std::string dbname, std::string db_id,
-                       Cache* block_cache, int max_open_files)
+                       Cache* block_cache, int max_open_files, FileOptions file_options)
     : fs_(std::move(fs)),
+      file_options_(file_options),
       dbname_(std::move(dbname)),
       db_id_(std::move(db_id)),
       block_cache_(block_cache),
@@ -88,7 +89,7 @@ Status TableCache::FindTable(uint64_t number, uint64_t file_size, ReaderRef* rea
   // lookups of others.
   const std::string file_name = TableFileName(dbname_, number);
   std::unique_ptr<RandomAccessFile> file;
-  Status s = fs_->NewRandomAccessFile(file_name, &file);
+  Status s = fs_->NewRandomAccessFileWithOptions(file_name, file_options_, &file);
   if (!s.ok()) return s;
   TableReaderOptions options;
   options.expected_file_number = number;

@@ -47,9 +47,11 @@ class TableCache {
   static constexpr int kDefaultMaxOpenFiles = 1000;
 
   // block_cache may be null (data blocks are then read from the file every
-  // time). max_open_files < 1 means 1.
+  // time). max_open_files < 1 means 1. Tables are opened with file_options
+  // (use_direct_io: the block cache is the only cache of table data).
   TableCache(std::shared_ptr<FileSystem> fs, std::string dbname, std::string db_id,
-             Cache* block_cache, int max_open_files = kDefaultMaxOpenFiles);
+             Cache* block_cache, int max_open_files = kDefaultMaxOpenFiles,
+             FileOptions file_options = FileOptions());
   ~TableCache();
   TableCache(const TableCache&) = delete;
   TableCache& operator=(const TableCache&) = delete;
@@ -82,6 +84,7 @@ class TableCache {
 
  private:
   const std::shared_ptr<FileSystem> fs_;
+  const FileOptions file_options_;
   const std::string dbname_;
   const std::string db_id_;
   Cache* const block_cache_;            // not owned; may be null

@@ -64,10 +64,9 @@ class OlderData {
     }
     for (const Version::FileList* files : levels_) {
       // The first file whose largest user key is >= user_key.
-      auto it = std::lower_bound(files->begin(), files->end(), user_key,
-                                 [](const auto& f, std::string_view k) {
-                                   return ExtractUserKey(f->largest) < k;
-                                 });
+      auto it = std::lower_bound(
+          files->begin(), files->end(), user_key,
+          [](const auto& f, std::string_view k) { return ExtractUserKey(f->largest) < k; });
       if (it != files->end() && user_key >= ExtractUserKey((*it)->smallest)) return true;
     }
     return false;
@@ -242,7 +241,7 @@ class Output {
   Status Open(const CompactionJobOptions& options) {
     meta_.number = options.new_file_number();
     path_ = TableFileName(options.dbname, meta_.number);
-    Status s = options.fs->NewWritableFile(path_, &file_);
+    Status s = options.fs->NewWritableFileWithOptions(path_, options.output_file_options, &file_);
     if (!s.ok()) return s;
     TableBuilderOptions t = options.table_options;
     t.file_number = meta_.number;
@@ -288,9 +287,15 @@ Status RunCompactionJob(const CompactionJobOptions& options, const Version& vers
   outputs->clear();
   *stats = CompactionJobStats();
   // Inputs are read once, front to back: they do not go through the block
-  // cache (they would push the hot set out of it).
+  // cache (they would push the hot set out of it), and are read ahead from
+  // the first block in two windows of 1 MiB, one consumed while the next
+  // is in flight.
   ReadBlockOptions read;
   read.fill_cache = false;
+  read.read_queues = options.read_queues;
+  read.readahead_after_blocks = 0;
+  read.readahead_initial_bytes = 1 << 20;
+  read.readahead_max_bytes = 1 << 20;
   std::vector<std::unique_ptr<InternalIterator>> children;
   for (const CompactionInput& in : spec.inputs) {
     for (const auto& f : in.files) stats->bytes_read += f->file_size;

@@ -23,8 +23,8 @@
 // below and above), so a tombstone spanning a cut is split, and each
 // output's key range covers its part (TableBuilder: the sentinel largest
 // key ends it just below the next output's first key). If every entry was
-// dropped but tombstones remain, they get an output of their own. Output files are cut once they reach the
-// spec's max_output_file_size, or before one overlaps more than
+// dropped but tombstones remain, they get an output of their own. Output files are cut once they
+// reach the spec's max_output_file_size, or before one overlaps more than
 // max_grandparent_overlap_bytes of the grandparent files -- but only between
 // user keys, so no user key spans two files of a level.
 //
@@ -47,6 +47,7 @@
 #include "cache/table_cache.h"
 #include "compaction/compaction_picker.h"
 #include "engine/version_edit.h"
+#include "io/read_queue_pool.h"
 #include "sstable/table_builder.h"
 #include "synapsed/file_system.h"
 
@@ -70,6 +71,11 @@ struct CompactionJobOptions {
   // When it becomes true the job stops, removes its outputs and returns
   // Aborted (Close does not wait for a long merge).
   const std::atomic<bool>* cancel = nullptr;
+  // How outputs are opened (direct I/O, write-behind).
+  FileOptions output_file_options;
+  // Inputs are read ahead through queues from here (not owned); null: each
+  // block is read when the merge reaches it.
+  ReadQueuePool* read_queues = nullptr;
 };
 
 struct CompactionJobStats {

@@ -140,6 +140,8 @@ Status DBImpl::RunCompaction(CompactionSpec spec) {
       return versions_->NewFileNumber();
     };
     job.cancel = &closed_;
+    job.output_file_options = TableWriteOptions();
+    job.read_queues = &read_queues_;
     std::vector<FileMetaData> outputs;
     running_.Add(spec);
     running_compactions_++;
@@ -212,8 +214,8 @@ Status DBImpl::FlushOldest() {
   // Writers go on meanwhile; only this thread removes from imm_.
   auto iter = MemTable::NewIterator(frozen.mem);
   const auto tombstones = frozen.mem->RangeTombstones();
-  Status s =
-      WriteLevel0Table(fs_.get(), dbname_, table_options, iter.get(), tombstones.get(), &meta);
+  Status s = WriteLevel0Table(fs_.get(), dbname_, table_options, iter.get(), tombstones.get(),
+                              &meta, TableWriteOptions());
   iter.reset();
   mu_.Lock();
   if (!s.ok()) return s;  // the partial table was removed; nothing names it

@@ -29,10 +29,37 @@ class DBImpl::SnapshotImpl final : public Snapshot {
   const SequenceNumber seq_;
 };
 
+namespace {
+// The file system of options: the one given, or the process-wide one of
+// io_engine, falling back to posix where io_uring is refused.
+std::shared_ptr<FileSystem> ChooseFileSystem(const Options& options, std::string* note) {
+  if (options.file_system != nullptr) {
+    *note = "io: the file system given in Options::file_system";
+    return options.file_system;
+  }
+  if (options.io_engine == IoEngine::kIoUring) {
+    std::shared_ptr<FileSystem> fs;
+    Status s = FileSystem::IoUring(&fs);
+    if (s.ok()) {
+      *note = "io: io_uring";
+      return fs;
+    }
+    *note = "io: io_uring is unavailable (" + s.ToString() + "); using posix";
+    return FileSystem::Default();
+  }
+  *note = "io: posix";
+  return FileSystem::Default();
+}
+
+// MultiGet's reads in flight at once, per queue.
+constexpr size_t kReadQueueDepth = 64;
+}  // namespace
+
 DBImpl::DBImpl(const Options& options, std::string dbname)
     : options_(options),
-      fs_(options.file_system ? options.file_system : FileSystem::Default()),
+      fs_(ChooseFileSystem(options, &io_engine_note_)),
       dbname_(std::move(dbname)),
+      read_queues_(fs_, kReadQueueDepth),
       versions_(std::make_unique<VersionSet>(fs_, dbname_)),
       picker_(NewCompactionPicker(options)),
       flush_cv_(&mu_),
@@ -61,9 +88,15 @@ TableBuilderOptions DBImpl::TableOptions(uint64_t file_number, bool bottommost) 
                                           ? *options_.bottommost_compression
                                           : options_.compression;
   switch (compression) {
-    case CompressionType::kNone: t.compression = BlockCompression::kNone; break;
-    case CompressionType::kLZ4: t.compression = BlockCompression::kLZ4; break;
-    case CompressionType::kZstd: t.compression = BlockCompression::kZstd; break;
+    case CompressionType::kNone:
+      t.compression = BlockCompression::kNone;
+      break;
+    case CompressionType::kLZ4:
+      t.compression = BlockCompression::kLZ4;
+      break;
+    case CompressionType::kZstd:
+      t.compression = BlockCompression::kZstd;
+      break;
   }
   t.zstd_level = options_.zstd_level;
   t.bloom_bits_per_key = options_.bloom_bits_per_key;
@@ -106,8 +139,21 @@ ReadBlockOptions BlockOptions(const ReadOptions& options) {
 }
 }  // namespace
 
+FileOptions DBImpl::TableWriteOptions() const {
+  FileOptions f;
+  f.use_direct_io = options_.use_direct_io_for_flush_and_compaction;
+  f.write_behind = true;
+  return f;
+}
+
+ReadBlockOptions DBImpl::IteratorBlockOptions(const ReadOptions& options) const {
+  ReadBlockOptions r = BlockOptions(options);
+  r.read_queues = &read_queues_;
+  return r;
+}
+
 Status DBImpl::GetFromView(const ReadOptions& options, SequenceNumber seq, const ReadView& view,
-                           std::string_view key, BlockMemo* memo, std::string* value) {
+                           std::string_view key, std::string* value) {
   LookupKey lkey(key, seq);
   bool found_value = false;
   // The highest sequence (<= seq) of a range tombstone covering key seen so
@@ -122,8 +168,7 @@ Status DBImpl::GetFromView(const ReadOptions& options, SequenceNumber seq, const
       return found_value ? Status::OK() : Status::NotFound(std::string_view());
     }
   }
-  ReadBlockOptions block_options = BlockOptions(options);
-  block_options.memo = memo;
+  const ReadBlockOptions block_options = BlockOptions(options);
   TableGet result = TableGet::kAbsent;
   Status s = view.version->Get(table_cache_.get(), block_options, lkey.internal_key(), &result,
                                value, &covering);
@@ -139,29 +184,7 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
   // The view first, then the sequence (see the threading notes).
   const std::shared_ptr<const ReadView> view = GetView();
   const SequenceNumber seq = ReadSequence(options);
-  return GetFromView(options, seq, *view, key, nullptr, value);
-}
-
-std::vector<Status> DBImpl::MultiGet(const ReadOptions& options,
-                                     const std::vector<std::string_view>& keys,
-                                     std::vector<std::string>* values) {
-  values->resize(keys.size());
-  std::vector<Status> result(keys.size());
-  Status s = CheckOpen();
-  if (!s.ok()) {
-    for (auto& r : result) r = s;
-    return result;
-  }
-  // One sequence and one view for every key: a consistent answer even while
-  // writes and flushes go on. The memo makes each data block one read.
-  const std::shared_ptr<const ReadView> view = GetView();
-  const SequenceNumber seq = ReadSequence(options);
-  BlockMemo memo;
-  for (size_t i = 0; i < keys.size(); i++) {
-    result[i] = GetFromView(options, seq, *view, keys[i], &memo, &(*values)[i]);
-    if (!result[i].ok()) (*values)[i].clear();
-  }
-  return result;
+  return GetFromView(options, seq, *view, key, value);
 }
 
 namespace {
@@ -190,7 +213,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   if (!s.ok()) return std::make_unique<ErrorIterator>(s);
   std::shared_ptr<const ReadView> view = GetView();
   const SequenceNumber seq = ReadSequence(options);
-  const ReadBlockOptions block_options = BlockOptions(options);
+  const ReadBlockOptions block_options = IteratorBlockOptions(options);
   std::vector<std::unique_ptr<InternalIterator>> children;
   // Each source's range tombstones, asked per key by the DB iterator: the
   // memtables' and level 0's lists now, deeper levels' per table as the
@@ -326,8 +349,8 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
     *value = std::to_string(view->version->NumFiles(level));
   } else if (name == "compaction-pending") {
     MutexLock l(&mu_);
-    *value = picker_->NeedsCompaction(*versions_->current()) || running_compactions_ > 0 ? "1"
-                                                                                        : "0";
+    *value =
+        picker_->NeedsCompaction(*versions_->current()) || running_compactions_ > 0 ? "1" : "0";
   } else if (name == "estimate-pending-compaction-bytes") {
     *value = std::to_string(pending_compaction_bytes_.load(std::memory_order_relaxed));
   } else if (name == "num-running-compactions") {
@@ -364,50 +387,56 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
     const uint64_t groups = stat_write_groups_.load(std::memory_order_relaxed);
     const uint64_t batches = stat_batches_.load(std::memory_order_relaxed);
     char buf[2048];
-    std::snprintf(
-        buf, sizeof(buf),
-        "** DB Stats **\n"
-        "Last sequence: %" PRIu64 "\n"
-        "Memtable: %" PRIu64 " entries (%" PRIu64 " deletes, %" PRIu64
-        " range deletes), %zu bytes; %zu frozen\n"
-        "Writes: %" PRIu64 " batches in %" PRIu64 " groups (%.2f batches/group)\n"
-        "WAL: %" PRIu64 " bytes written, %" PRIu64 " syncs\n"
-        "Flushes: %" PRIu64 ", %" PRIu64 " bytes written, %.3f s\n"
-        "Write stalls (memtables full): %" PRIu64 ", %.3f s\n"
-        "Write stalls (level 0): %" PRIu64 " slowdowns, %" PRIu64 " stops, %.3f s stopped\n"
-        "Write stalls (pending compaction bytes): %" PRIu64 " slowdowns, %" PRIu64
-        " stops, %.3f s stopped\n"
-        "Write slowdowns: %.3f s delayed\n"
-        "Compactions: %" PRIu64 " (%" PRIu64 " trivial moves), %" PRIu64 " bytes read, %" PRIu64
-        " bytes written, %.3f s; pending %" PRIu64 " bytes\n"
-        "Block cache: capacity %zu, usage %" PRIu64 ", entries %" PRIu64 ", hits %" PRIu64
-        ", misses %" PRIu64 ", inserts %" PRIu64 ", evictions %" PRIu64 "\n",
-        last_sequence_.load(std::memory_order_acquire), view->mem->num_entries(),
-        view->mem->num_deletes(), view->mem->num_range_deletes(),
-        view->mem->ApproximateMemoryUsage(), view->imm.size(),
-        batches, groups, groups == 0 ? 0.0 : static_cast<double>(batches) / groups,
-        stat_wal_bytes_.load(std::memory_order_relaxed),
-        stat_wal_syncs_.load(std::memory_order_relaxed),
-        stat_flushes_.load(std::memory_order_relaxed),
-        stat_flush_bytes_.load(std::memory_order_relaxed),
-        stat_flush_micros_.load(std::memory_order_relaxed) / 1e6,
-        stat_stalls_.load(std::memory_order_relaxed),
-        stat_stall_micros_.load(std::memory_order_relaxed) / 1e6,
-        stat_l0_slowdowns_.load(std::memory_order_relaxed),
-        stat_l0_stops_.load(std::memory_order_relaxed),
-        stat_l0_stop_micros_.load(std::memory_order_relaxed) / 1e6,
-        stat_pending_slowdowns_.load(std::memory_order_relaxed),
-        stat_pending_stops_.load(std::memory_order_relaxed),
-        stat_pending_stop_micros_.load(std::memory_order_relaxed) / 1e6,
-        stat_slowdown_micros_.load(std::memory_order_relaxed) / 1e6,
-        stat_compactions_.load(std::memory_order_relaxed),
-        stat_trivial_moves_.load(std::memory_order_relaxed),
-        stat_compaction_bytes_read_.load(std::memory_order_relaxed),
-        stat_compaction_bytes_written_.load(std::memory_order_relaxed),
-        stat_compaction_micros_.load(std::memory_order_relaxed) / 1e6,
-        pending_compaction_bytes_.load(std::memory_order_relaxed),
-        block_cache_ ? block_cache_->capacity() : 0, cache.usage_bytes, cache.entries,
-        cache.hits, cache.misses, cache.inserts, cache.evictions);
+    std::snprintf(buf, sizeof(buf),
+                  "** DB Stats **\n"
+                  "Last sequence: %" PRIu64
+                  "\n"
+                  "Memtable: %" PRIu64 " entries (%" PRIu64 " deletes, %" PRIu64
+                  " range deletes), %zu bytes; %zu frozen\n"
+                  "Writes: %" PRIu64 " batches in %" PRIu64
+                  " groups (%.2f batches/group)\n"
+                  "WAL: %" PRIu64 " bytes written, %" PRIu64
+                  " syncs\n"
+                  "Flushes: %" PRIu64 ", %" PRIu64
+                  " bytes written, %.3f s\n"
+                  "Write stalls (memtables full): %" PRIu64
+                  ", %.3f s\n"
+                  "Write stalls (level 0): %" PRIu64 " slowdowns, %" PRIu64
+                  " stops, %.3f s stopped\n"
+                  "Write stalls (pending compaction bytes): %" PRIu64 " slowdowns, %" PRIu64
+                  " stops, %.3f s stopped\n"
+                  "Write slowdowns: %.3f s delayed\n"
+                  "Compactions: %" PRIu64 " (%" PRIu64 " trivial moves), %" PRIu64
+                  " bytes read, %" PRIu64 " bytes written, %.3f s; pending %" PRIu64
+                  " bytes\n"
+                  "Block cache: capacity %zu, usage %" PRIu64 ", entries %" PRIu64 ", hits %" PRIu64
+                  ", misses %" PRIu64 ", inserts %" PRIu64 ", evictions %" PRIu64 "\n",
+                  last_sequence_.load(std::memory_order_acquire), view->mem->num_entries(),
+                  view->mem->num_deletes(), view->mem->num_range_deletes(),
+                  view->mem->ApproximateMemoryUsage(), view->imm.size(), batches, groups,
+                  groups == 0 ? 0.0 : static_cast<double>(batches) / groups,
+                  stat_wal_bytes_.load(std::memory_order_relaxed),
+                  stat_wal_syncs_.load(std::memory_order_relaxed),
+                  stat_flushes_.load(std::memory_order_relaxed),
+                  stat_flush_bytes_.load(std::memory_order_relaxed),
+                  stat_flush_micros_.load(std::memory_order_relaxed) / 1e6,
+                  stat_stalls_.load(std::memory_order_relaxed),
+                  stat_stall_micros_.load(std::memory_order_relaxed) / 1e6,
+                  stat_l0_slowdowns_.load(std::memory_order_relaxed),
+                  stat_l0_stops_.load(std::memory_order_relaxed),
+                  stat_l0_stop_micros_.load(std::memory_order_relaxed) / 1e6,
+                  stat_pending_slowdowns_.load(std::memory_order_relaxed),
+                  stat_pending_stops_.load(std::memory_order_relaxed),
+                  stat_pending_stop_micros_.load(std::memory_order_relaxed) / 1e6,
+                  stat_slowdown_micros_.load(std::memory_order_relaxed) / 1e6,
+                  stat_compactions_.load(std::memory_order_relaxed),
+                  stat_trivial_moves_.load(std::memory_order_relaxed),
+                  stat_compaction_bytes_read_.load(std::memory_order_relaxed),
+                  stat_compaction_bytes_written_.load(std::memory_order_relaxed),
+                  stat_compaction_micros_.load(std::memory_order_relaxed) / 1e6,
+                  pending_compaction_bytes_.load(std::memory_order_relaxed),
+                  block_cache_ ? block_cache_->capacity() : 0, cache.usage_bytes, cache.entries,
+                  cache.hits, cache.misses, cache.inserts, cache.evictions);
     value->assign(buf);
     value->append(WriteAmplificationReport(*view->version));
     MutexLock l(&mu_);

@@ -35,17 +35,18 @@
 #ifndef SYNAPSED_ENGINE_DB_IMPL_H_
 #define SYNAPSED_ENGINE_DB_IMPL_H_
 
+#include <array>
 #include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include <array>
-#include <thread>
-
 #include "compaction/compaction_picker.h"
+#include "engine/info_log.h"
+#include "io/read_queue_pool.h"
 #include "sstable/table_builder.h"
 #include "synapsed/cache.h"
 #include "synapsed/db.h"
@@ -55,7 +56,6 @@
 
 namespace synapsed {
 
-struct BlockMemo;
 class MemTable;
 class TableCache;
 class Version;
@@ -103,8 +103,8 @@ class DBImpl final : public DB {
   // A frozen memtable waiting for its flush.
   struct Frozen {
     std::shared_ptr<const MemTable> mem;
-    uint64_t log_number;            // the WAL that holds its writes
-    SequenceNumber last_sequence;   // its newest entry's sequence
+    uint64_t log_number;           // the WAL that holds its writes
+    SequenceNumber last_sequence;  // its newest entry's sequence
   };
 
   Status ReadIdentity();
@@ -140,9 +140,13 @@ class DBImpl final : public DB {
   void InstallView() REQUIRES(mu_);
   std::shared_ptr<const ReadView> GetView() const EXCLUDES(view_mu_);
 
-  // A point lookup at seq in view; memo (may be null) as ReadBlockOptions.
+  // A point lookup at seq in view.
   Status GetFromView(const ReadOptions& options, SequenceNumber seq, const ReadView& view,
-                     std::string_view key, BlockMemo* memo, std::string* value);
+                     std::string_view key, std::string* value);
+  // How flushes and compactions open the tables they write.
+  FileOptions TableWriteOptions() const;
+  // Block read options for iterators: the read's, with readahead.
+  ReadBlockOptions IteratorBlockOptions(const ReadOptions& options) const;
   SequenceNumber ReadSequence(const ReadOptions& options) const;
   // The per-level compaction table and write amplification of synapsed.stats.
   std::string WriteAmplificationReport(const Version& version) const;
@@ -153,8 +157,14 @@ class DBImpl final : public DB {
   std::shared_ptr<MemTable> NewMemTable() const;
 
   const Options options_;
+  // Why fs_ is what it is (io_engine, or its fallback), for the LOG.
+  std::string io_engine_note_;
   const std::shared_ptr<FileSystem> fs_;
   const std::string dbname_;
+  std::unique_ptr<InfoLog> info_log_;
+  // Queues for MultiGet's batched reads and for readahead (taking one is
+  // thread-safe, so const readers may).
+  mutable ReadQueuePool read_queues_;
   std::shared_ptr<Cache> block_cache_;  // may be null (no_block_cache)
   std::string db_id_;                   // IDENTITY, recorded in every table
   std::unique_ptr<FileLock> lock_;
@@ -192,9 +202,9 @@ class DBImpl final : public DB {
       GUARDED_BY(mu_);
   uint64_t frozen_count_ GUARDED_BY(mu_) = 0;   // memtables ever frozen
   uint64_t flushed_count_ GUARDED_BY(mu_) = 0;  // of those, flushed
-  CondVar flush_cv_;     // the flush thread waits here for a frozen memtable
-  CondVar bg_work_cv_;   // compaction threads wait here for work
-  CondVar bg_done_cv_;   // writers, Flush and CompactRange wait here
+  CondVar flush_cv_;                            // the flush thread waits here for a frozen memtable
+  CondVar bg_work_cv_;                          // compaction threads wait here for work
+  CondVar bg_done_cv_;                          // writers, Flush and CompactRange wait here
   std::thread flush_thread_;
   std::vector<std::thread> compaction_threads_;
 
@@ -237,7 +247,7 @@ class DBImpl final : public DB {
   // Per output level (compactions into it; flushes count at level 0).
   struct LevelStats {
     std::atomic<uint64_t> compactions{0};
-    std::atomic<uint64_t> bytes_read{0};     // from the levels above (input level)
+    std::atomic<uint64_t> bytes_read{0};      // from the levels above (input level)
     std::atomic<uint64_t> bytes_read_own{0};  // from this level
     std::atomic<uint64_t> bytes_written{0};
     std::atomic<uint64_t> micros{0};

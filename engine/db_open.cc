@@ -10,9 +10,8 @@
 // go to lost/). So every Open leaves no WAL written by an earlier process:
 // its unsynced pages, or pages a failed fsync marked clean, are never
 // trusted to be on disk (docs/design/recovery.md).
-#include <random>
-
 #include <algorithm>
+#include <random>
 #include <set>
 
 #include "cache/table_cache.h"
@@ -69,7 +68,8 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
   if (options.max_write_batch_group_size_bytes == 0) {
     return Status::InvalidArgument("max_write_batch_group_size_bytes must be > 0");
   }
-  if (options.write_buffer_size == 0) return Status::InvalidArgument("write_buffer_size must be > 0");
+  if (options.write_buffer_size == 0)
+    return Status::InvalidArgument("write_buffer_size must be > 0");
   if (options.max_write_buffer_number < 2) {
     return Status::InvalidArgument("max_write_buffer_number must be >= 2");
   }
@@ -111,8 +111,7 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
     return Status::InvalidArgument("zstd_level must be in 1..22");
   }
   auto known = [](CompressionType c) {
-    return c == CompressionType::kNone || c == CompressionType::kLZ4 ||
-           c == CompressionType::kZstd;
+    return c == CompressionType::kNone || c == CompressionType::kLZ4 || c == CompressionType::kZstd;
   };
   if (!known(options.compression) ||
       (options.bottommost_compression && !known(*options.bottommost_compression))) {
@@ -135,6 +134,11 @@ Status DBImpl::OpenImpl() {
   }
   s = fs_->LockFile(LockFileName(dbname_), &lock_);
   if (!s.ok()) return s;
+  info_log_ = InfoLog::Open(fs_.get(), dbname_);
+  info_log_->Log("synapsed opening %s", dbname_.c_str());
+  info_log_->Log("%s; direct reads %s, direct flush/compaction writes %s", io_engine_note_.c_str(),
+                 options_.use_direct_reads ? "on" : "off",
+                 options_.use_direct_io_for_flush_and_compaction ? "on" : "off");
 
   if (options_.block_cache != nullptr) {
     block_cache_ = options_.block_cache;
@@ -175,9 +179,11 @@ Status DBImpl::ReadIdentity() {
   while (!id.empty() && (id.back() == '\n' || id.back() == '\r')) id.remove_suffix(1);
   if (id.empty()) return Status::Corruption(IdentityFileName(dbname_), "is empty");
   db_id_.assign(id);
+  FileOptions table_files;
+  table_files.use_direct_io = options_.use_direct_reads;
   table_cache_ = std::make_unique<TableCache>(
       fs_, dbname_, db_id_, block_cache_.get(),
-      options_.max_open_files < 0 ? (1 << 30) : options_.max_open_files);
+      options_.max_open_files < 0 ? (1 << 30) : options_.max_open_files, table_files);
   return Status::OK();
 }
 
@@ -218,8 +224,8 @@ Status DBImpl::FinishCrashedCreation(const std::vector<std::string>& children) {
     uint64_t size = 0;
     if (type == FileType::kTable ||
         (type == FileType::kLog && (!fs_->GetFileSize(path, &size).ok() || size != 0))) {
-      return Status::Corruption(dbname_, "has no CURRENT file but holds " + name +
-                                             " (a lost CURRENT is not guessed)");
+      return Status::Corruption(
+          dbname_, "has no CURRENT file but holds " + name + " (a lost CURRENT is not guessed)");
     }
   }
   for (const auto& name : children) {
@@ -275,11 +281,20 @@ Status DBImpl::Recover() {
     if (!ParseFileName(name, &number, &type)) continue;
     versions_->MarkFileNumberUsed(number);
     switch (type) {
-      case FileType::kLog: (number >= min_log ? logs : obsolete_logs).push_back(number); break;
-      case FileType::kTable: tables.push_back(number); break;
-      case FileType::kManifest: manifests.push_back(number); break;
-      case FileType::kTemp: temps.push_back(number); break;
-      default: break;
+      case FileType::kLog:
+        (number >= min_log ? logs : obsolete_logs).push_back(number);
+        break;
+      case FileType::kTable:
+        tables.push_back(number);
+        break;
+      case FileType::kManifest:
+        manifests.push_back(number);
+        break;
+      case FileType::kTemp:
+        temps.push_back(number);
+        break;
+      default:
+        break;
     }
   }
   std::sort(logs.begin(), logs.end());
@@ -313,8 +328,8 @@ Status DBImpl::Recover() {
 
   auto recovered = std::make_shared<MemTable>();
   WalRecoveryResult r;
-  s = RecoverWal(fs_.get(), dbname_, options_.wal_recovery_mode, logs,
-                 versions_->last_sequence(), recovered.get(), &r);
+  s = RecoverWal(fs_.get(), dbname_, options_.wal_recovery_mode, logs, versions_->last_sequence(),
+                 recovered.get(), &r);
   if (!s.ok()) return s;
   // Damaged logs (and logs a point-in-time stop left unapplied) are copied to
   // lost/ before the switch: until it is durable the originals are still
@@ -334,7 +349,7 @@ Status DBImpl::Recover() {
     auto iter = MemTable::NewIterator(recovered);
     const auto tombstones = recovered->RangeTombstones();
     s = WriteLevel0Table(fs_.get(), dbname_, TableOptions(meta.number), iter.get(),
-                         tombstones.get(), &meta);
+                         tombstones.get(), &meta, TableWriteOptions());
     if (!s.ok()) return s;
     edit.AddFile(0, meta);
     stat_flushes_.fetch_add(1, std::memory_order_relaxed);
@@ -425,8 +440,8 @@ Status DBImpl::CreateLog(uint64_t number, std::unique_ptr<wal::Writer>* writer) 
 }
 
 Status DestroyDB(const std::string& path, const Options& options) {
-  std::shared_ptr<FileSystem> fs = options.file_system ? options.file_system
-                                                       : FileSystem::Default();
+  std::shared_ptr<FileSystem> fs =
+      options.file_system ? options.file_system : FileSystem::Default();
   if (fs->FileExists(path).IsNotFound()) return Status::OK();
   std::unique_ptr<FileLock> lock;
   Status s = fs->LockFile(LockFileName(path), &lock);
@@ -439,9 +454,8 @@ Status DestroyDB(const std::string& path, const Options& options) {
   for (const auto& name : children) {
     uint64_t number;
     FileType type;
-    if (name == "IDENTITY.tmp" ||
-        (ParseFileName(name, &number, &type) && type != FileType::kLock &&
-         type != FileType::kIdentity)) {
+    if (name == "IDENTITY.tmp" || (ParseFileName(name, &number, &type) && type != FileType::kLock &&
+                                   type != FileType::kIdentity)) {
       s = fs->RemoveFile(path + "/" + name);
       if (!s.ok()) return s;
     }

@@ -30,6 +30,7 @@ std::string ManifestFileName(const std::string& dbname, uint64_t number) {
   return dbname + buf;
 }
 std::string CurrentFileName(const std::string& dbname) { return dbname + "/CURRENT"; }
+std::string InfoLogFileName(const std::string& dbname) { return dbname + "/LOG"; }
 std::string LostDirName(const std::string& dbname) { return dbname + "/lost"; }
 
 bool ParseFileName(std::string_view name, uint64_t* number, FileType* type) {
@@ -41,6 +42,11 @@ bool ParseFileName(std::string_view name, uint64_t* number, FileType* type) {
   if (name == "IDENTITY") {
     *number = 0;
     *type = FileType::kIdentity;
+    return true;
+  }
+  if (name == "LOG" || name == "LOG.old") {
+    *number = 0;
+    *type = FileType::kInfoLog;
     return true;
   }
   if (name == "CURRENT") {

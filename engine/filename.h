@@ -8,6 +8,8 @@
 //   MANIFEST-NNNNNN   the log of version edits (docs/format/manifest.md)
 //   CURRENT           names the live MANIFEST ("MANIFEST-NNNNNN\n")
 //   NNNNNN.dbtmp      a file being written before it is renamed into place
+//   LOG, LOG.old      notes for people (engine/info_log.h); LOG.old is the
+//                     previous open's
 //   lost/             logs that held damaged or unapplied records, kept for
 //                     salvage instead of being deleted
 //
@@ -21,7 +23,7 @@
 
 namespace synapsed {
 
-enum class FileType { kLock, kIdentity, kLog, kTemp, kTable, kManifest, kCurrent };
+enum class FileType { kLock, kIdentity, kLog, kTemp, kTable, kManifest, kCurrent, kInfoLog };
 
 std::string LockFileName(const std::string& dbname);
 std::string IdentityFileName(const std::string& dbname);
@@ -30,6 +32,7 @@ std::string TempFileName(const std::string& dbname, uint64_t number);
 std::string TableFileName(const std::string& dbname, uint64_t number);
 std::string ManifestFileName(const std::string& dbname, uint64_t number);
 std::string CurrentFileName(const std::string& dbname);
+std::string InfoLogFileName(const std::string& dbname);
 std::string LostDirName(const std::string& dbname);
 
 // Parses a directory entry name (not a path). False for names that are not

@@ -7,7 +7,8 @@ namespace synapsed {
 
 Status WriteLevel0Table(FileSystem* fs, const std::string& dbname,
                         const TableBuilderOptions& options, InternalIterator* iter,
-                        const FragmentedRangeTombstoneList* tombstones, FileMetaData* meta) {
+                        const FragmentedRangeTombstoneList* tombstones, FileMetaData* meta,
+                        const FileOptions& file_options) {
   meta->file_size = 0;
   iter->SeekToFirst();
   const bool no_tombstones = tombstones == nullptr || tombstones->empty();
@@ -15,7 +16,7 @@ Status WriteLevel0Table(FileSystem* fs, const std::string& dbname,
 
   const std::string path = TableFileName(dbname, meta->number);
   std::unique_ptr<WritableFile> file;
-  Status s = fs->NewWritableFile(path, &file);
+  Status s = fs->NewWritableFileWithOptions(path, file_options, &file);
   if (!s.ok()) return s;
   TableBuilder builder(options, file.get());
   for (; iter->Valid(); iter->Next()) builder.Add(iter->key(), iter->value());

@@ -28,7 +28,8 @@ namespace synapsed {
 // options.db_id describe it.
 Status WriteLevel0Table(FileSystem* fs, const std::string& dbname,
                         const TableBuilderOptions& options, InternalIterator* iter,
-                        const FragmentedRangeTombstoneList* tombstones, FileMetaData* meta);
+                        const FragmentedRangeTombstoneList* tombstones, FileMetaData* meta,
+                        const FileOptions& file_options = FileOptions());
 
 }  // namespace synapsed
 

@@ -23,17 +23,9 @@ uint64_t Version::TotalFileBytes() const {
   return total;
 }
 
-Status Version::Get(TableCache* tables, const ReadBlockOptions& options,
-                    std::string_view internal_key, TableGet* result, std::string* value,
-                    SequenceNumber* max_covering_seq) const {
-  *result = TableGet::kAbsent;
+void Version::ForEachCandidateTable(std::string_view internal_key,
+                                    const std::function<bool(const FileMetaData&)>& visit) const {
   const std::string_view user_key = ExtractUserKey(internal_key);
-  SequenceNumber covering = max_covering_seq != nullptr ? *max_covering_seq : 0;
-  auto search = [&](const FileMetaData& f) {
-    Status s = tables->Get(options, f.number, f.file_size, internal_key, result, value, &covering);
-    if (max_covering_seq != nullptr) *max_covering_seq = covering;
-    return s;
-  };
   // Level 0 files may overlap; newest first, so the first answer wins.
   for (const auto& f : files_[0]) {
     // A file whose largest key is a range tombstone sentinel ends before
@@ -42,8 +34,7 @@ Status Version::Get(TableCache* tables, const ReadBlockOptions& options,
         (user_key == ExtractUserKey(f->largest) && IsRangeTombstoneSentinel(f->largest))) {
       continue;
     }
-    Status s = search(*f);
-    if (!s.ok() || *result != TableGet::kAbsent) return s;
+    if (!visit(*f)) return;
   }
   // Deeper levels are disjoint: at most one file can hold the key, and a
   // shallower level's entry is always newer than a deeper one's.
@@ -53,10 +44,22 @@ Status Version::Get(TableCache* tables, const ReadBlockOptions& options,
     if (i == static_cast<int>(files.size())) continue;
     // A key below the file's smallest user key falls in the gap before it.
     if (user_key < ExtractUserKey(files[i]->smallest)) continue;
-    Status s = search(*files[i]);
-    if (!s.ok() || *result != TableGet::kAbsent) return s;
+    if (!visit(*files[i])) return;
   }
-  return Status::OK();
+}
+
+Status Version::Get(TableCache* tables, const ReadBlockOptions& options,
+                    std::string_view internal_key, TableGet* result, std::string* value,
+                    SequenceNumber* max_covering_seq) const {
+  *result = TableGet::kAbsent;
+  SequenceNumber covering = max_covering_seq != nullptr ? *max_covering_seq : 0;
+  Status s;
+  ForEachCandidateTable(internal_key, [&](const FileMetaData& f) {
+    s = tables->Get(options, f.number, f.file_size, internal_key, result, value, &covering);
+    return s.ok() && *result == TableGet::kAbsent;
+  });
+  if (max_covering_seq != nullptr) *max_covering_seq = covering;
+  return s;
 }
 
 VersionBuilder::VersionBuilder(const Version& base) : v_(base) {}

@@ -62,6 +62,11 @@ class Version {
              TableGet* result, std::string* value,
              SequenceNumber* max_covering_seq = nullptr) const;
 
+  // The tables Get searches for the user key of internal_key, in its order;
+  // visit returns false to stop.
+  void ForEachCandidateTable(std::string_view internal_key,
+                             const std::function<bool(const FileMetaData&)>& visit) const;
+
  private:
   friend class VersionBuilder;
   std::array<FileList, kNumLevels> files_;

@@ -68,25 +68,38 @@ void AppendBlockTrailer(std::string_view payload, BlockCompression type, uint64_
   PutFixed32(dst, TrailerChecksum(payload, t, BlockSeed(table_seed, offset)));
 }
 
+namespace {
+Status BlockCorruption(const std::string& file_name, const BlockHandle& handle, const char* what) {
+  char buf[160];
+  std::snprintf(buf, sizeof(buf), "block at offset %" PRIu64 " (%" PRIu64 " bytes): %s",
+                handle.offset, handle.size, what);
+  return Status::Corruption(file_name, buf);
+}
+}  // namespace
+
 Status ReadBlock(const RandomAccessFile& file, const std::string& file_name, uint64_t table_seed,
                  const BlockHandle& handle, const ReadBlockOptions& options,
                  std::string* contents) {
-  auto corruption = [&](const char* what) {
-    char buf[160];
-    std::snprintf(buf, sizeof(buf), "block at offset %" PRIu64 " (%" PRIu64 " bytes): %s",
-                  handle.offset, handle.size, what);
-    return Status::Corruption(file_name, buf);
-  };
-  if (handle.size > kMaxUncompressedBlockBytes) return corruption("block size out of range");
+  if (handle.size > kMaxUncompressedBlockBytes) {
+    return BlockCorruption(file_name, handle, "block size out of range");
+  }
   // Read payload and trailer into *contents; a raw block then only drops its
   // trailer, a compressed one is decompressed into a second buffer.
-  const size_t n = static_cast<size_t>(handle.size) + kBlockTrailerBytes;
+  const size_t n = BlockReadBytes(handle);
   contents->resize(n);
   std::string_view got;
   Status s = file.Read(handle.offset, n, &got, contents->data());
   if (!s.ok()) return s;
-  if (got.size() != n) return corruption("truncated");
   if (got.data() != contents->data()) contents->assign(got.data(), got.size());
+  contents->resize(got.size());
+  return DecodeBlock(file_name, table_seed, handle, options, contents);
+}
+
+Status DecodeBlock(const std::string& file_name, uint64_t table_seed, const BlockHandle& handle,
+                   const ReadBlockOptions& options, std::string* contents) {
+  auto corruption = [&](const char* what) { return BlockCorruption(file_name, handle, what); };
+  if (handle.size > kMaxUncompressedBlockBytes) return corruption("block size out of range");
+  if (contents->size() != BlockReadBytes(handle)) return corruption("truncated");
   const std::string_view payload(contents->data(), handle.size);
   const uint8_t type = static_cast<uint8_t>((*contents)[handle.size]);
   if (options.verify_checksum &&
@@ -100,7 +113,7 @@ Status ReadBlock(const RandomAccessFile& file, const std::string& file_name, uin
     return Status::OK();
   }
   std::string raw;
-  s = UncompressBlock(static_cast<BlockCompression>(type), payload, &raw);
+  Status s = UncompressBlock(static_cast<BlockCompression>(type), payload, &raw);
   if (!s.ok()) return corruption(s.ToString().c_str());
   contents->swap(raw);
   return Status::OK();

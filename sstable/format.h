@@ -10,7 +10,6 @@
 #define SYNAPSED_SSTABLE_FORMAT_H_
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,16 +60,7 @@ void AppendBlockTrailer(std::string_view payload, BlockCompression type, uint64_
 
 class Block;
 
-// The data blocks one multi-key read (MultiGet) has already fetched, so each
-// block is read at most once per call, with or without a block cache and
-// whatever fill_cache says. Keyed by (table file name, block offset): names
-// are never reused, unlike reader addresses. One thread at a time; lives for
-// one call. It holds at most kMaxBlocks blocks (then starts afresh), so a
-// huge key list does not pin a huge part of the database.
-struct BlockMemo {
-  static constexpr size_t kMaxBlocks = 1024;
-  std::map<std::pair<std::string, uint64_t>, std::shared_ptr<const Block>> blocks;
-};
+class ReadQueuePool;
 
 struct ReadBlockOptions {
   bool verify_checksum = true;
@@ -78,15 +68,33 @@ struct ReadBlockOptions {
   // Long scans (compaction inputs, full iterations) pass false, so they do
   // not push the hot set out of the cache.
   bool fill_cache = true;
-  // Point lookups only: consulted before the block cache and the file, and
-  // filled with every data block fetched. Null: none.
-  BlockMemo* memo = nullptr;
+  // Iterators: where a queue for asynchronous readahead comes from (not
+  // owned). Null: each data block is read when the iterator reaches it.
+  ReadQueuePool* read_queues = nullptr;
+  // Iterators with read_queues: readahead starts once this many data blocks
+  // were read from the file one right after another (0: at the first
+  // read), in windows of readahead_initial_bytes doubling up to
+  // readahead_max_bytes, the next window in flight while one is consumed.
+  int readahead_after_blocks = 2;
+  size_t readahead_initial_bytes = 16 << 10;
+  size_t readahead_max_bytes = 256 << 10;
 };
+
+// The bytes a block occupies in the file: payload and trailer.
+inline size_t BlockReadBytes(const BlockHandle& handle) {
+  return static_cast<size_t>(handle.size) + kBlockTrailerBytes;
+}
 
 // Reads the block at handle from file, verifies it and decompresses it into
 // *contents. Corruption names `file_name` and the block's offset.
 Status ReadBlock(const RandomAccessFile& file, const std::string& file_name, uint64_t table_seed,
                  const BlockHandle& handle, const ReadBlockOptions& options, std::string* contents);
+// The second half of ReadBlock, for bytes read some other way (a read
+// queue, a readahead window): *contents holds what was read at
+// handle.offset (BlockReadBytes(handle) of them, or fewer at end of file)
+// and becomes the verified, decompressed block.
+Status DecodeBlock(const std::string& file_name, uint64_t table_seed, const BlockHandle& handle,
+                   const ReadBlockOptions& options, std::string* contents);
 
 }  // namespace synapsed
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "sstable/block.h"
+#include "sstable/block_prefetcher.h"
 #include "sstable/bloom_filter.h"
 #include "sstable/two_level_iterator.h"
 #include "synapsed/cache.h"
@@ -109,51 +110,48 @@ struct TableReader::Rep {
     return std::string_view(buf, static_cast<size_t>(p + 8 - buf));
   }
 
-  // The data block named by an index value: from options.memo if it holds
-  // it, else from the block cache if it is there and use_cache, else from
-  // the file (then cached, if use_cache,
-  // options.fill_cache and the block was verified).
-  Status ReadDataBlock(const ReadBlockOptions& options, std::string_view index_value,
-                       bool use_cache, std::shared_ptr<const Block>* block) const {
-    BlockHandle handle;
-    if (!handle.DecodeFrom(&index_value) || !index_value.empty()) {
+  // The block handle of an index value, checked against the data area.
+  Status DecodeDataHandle(std::string_view index_value, BlockHandle* handle) const {
+    if (!handle->DecodeFrom(&index_value) || !index_value.empty()) {
       return Corrupt("bad block handle in the index");
     }
-    if (!BlockFits(handle, data_end)) return Corrupt("index names a block outside the data area");
-    if (options.memo != nullptr) {
-      auto it = options.memo->blocks.find({file_name, handle.offset});
-      if (it != options.memo->blocks.end()) {
-        *block = it->second;
-        return Status::OK();
-      }
-    }
-    Status s = FetchDataBlock(options, handle, use_cache, block);
-    if (s.ok() && options.memo != nullptr) {
-      if (options.memo->blocks.size() >= BlockMemo::kMaxBlocks) options.memo->blocks.clear();
-      options.memo->blocks.emplace(std::make_pair(file_name, handle.offset), *block);
-    }
-    return s;
+    if (!BlockFits(*handle, data_end)) return Corrupt("index names a block outside the data area");
+    return Status::OK();
   }
 
-  Status FetchDataBlock(const ReadBlockOptions& options, const BlockHandle& handle,
-                        bool use_cache, std::shared_ptr<const Block>* block) const {
-    Cache* const cache = use_cache ? block_cache : nullptr;
-    char key_buf[kMaxBlockCacheKeyBytes];
-    std::string_view key;
-    if (cache != nullptr) {
-      key = BlockCacheKey(handle.offset, key_buf);
-      if (Cache::Handle* h = cache->Lookup(key)) {
-        // Copy the shared_ptr and unpin at once: the caller's copy keeps the
-        // block alive, so the entry stays evictable while the block is used.
-        *block = *static_cast<const std::shared_ptr<const Block>*>(cache->Value(h));
-        cache->Release(h);
-        return Status::OK();
-      }
-    }
-    std::string contents;
-    Status s = ReadBlock(*file, file_name, footer.table_seed, handle, options, &contents);
+  // The data block named by an index value: from the block cache if it is
+  // there and use_cache, else from the file, through `prefetcher` when
+  // given (then cached, if use_cache, options.fill_cache and the block was
+  // verified).
+  Status ReadDataBlock(const ReadBlockOptions& options, std::string_view index_value,
+                       bool use_cache, std::shared_ptr<const Block>* block,
+                       BlockPrefetcher* prefetcher = nullptr) const {
+    BlockHandle handle;
+    Status s = DecodeDataHandle(index_value, &handle);
     if (!s.ok()) return s;
-    auto b = std::make_shared<const Block>(std::move(contents));
+    return FetchDataBlock(options, handle, use_cache, block, prefetcher);
+  }
+
+  // The cached block at handle, or null.
+  std::shared_ptr<const Block> CachedBlock(const BlockHandle& handle) const {
+    if (block_cache == nullptr) return nullptr;
+    char key_buf[kMaxBlockCacheKeyBytes];
+    Cache::Handle* h = block_cache->Lookup(BlockCacheKey(handle.offset, key_buf));
+    if (h == nullptr) return nullptr;
+    // Copy the shared_ptr and unpin at once: the caller's copy keeps the
+    // block alive, so the entry stays evictable while the block is used.
+    auto block = *static_cast<const std::shared_ptr<const Block>*>(block_cache->Value(h));
+    block_cache->Release(h);
+    return block;
+  }
+
+  // Verifies and decompresses the raw bytes read for handle into a block,
+  // and caches it when use_cache, options.fill_cache and it was verified.
+  Status MakeDataBlock(const ReadBlockOptions& options, const BlockHandle& handle, bool use_cache,
+                       std::string* raw, std::shared_ptr<const Block>* block) const {
+    Status s = DecodeBlock(file_name, footer.table_seed, handle, options, raw);
+    if (!s.ok()) return s;
+    auto b = std::make_shared<const Block>(std::move(*raw));
     if (!b->ok()) {
       char buf[96];
       std::snprintf(buf, sizeof(buf), "malformed data block at offset %" PRIu64, handle.offset);
@@ -161,13 +159,43 @@ struct TableReader::Rep {
     }
     // Only verified blocks go in: the cache serves every later reader,
     // including ones that asked for verification.
-    if (cache != nullptr && options.fill_cache && options.verify_checksum) {
+    if (use_cache && block_cache != nullptr && options.fill_cache && options.verify_checksum) {
+      char key_buf[kMaxBlockCacheKeyBytes];
       const size_t charge = b->size() + kCachedBlockOverheadBytes;
       auto value = std::make_unique<std::shared_ptr<const Block>>(b);
-      cache->Release(cache->Insert(key, value.release(), charge, &DeleteCachedBlock));
+      block_cache->Release(block_cache->Insert(BlockCacheKey(handle.offset, key_buf),
+                                               value.release(), charge, &DeleteCachedBlock));
     }
     *block = std::move(b);
     return Status::OK();
+  }
+
+  Status FetchDataBlock(const ReadBlockOptions& options, const BlockHandle& handle, bool use_cache,
+                        std::shared_ptr<const Block>* block, BlockPrefetcher* prefetcher) const {
+    if (use_cache) {
+      *block = CachedBlock(handle);
+      if (*block != nullptr) return Status::OK();
+    }
+    std::string raw;
+    // An absurd size is refused (by DecodeBlock, with the block's name)
+    // before a buffer that large is made.
+    if (handle.size > kMaxUncompressedBlockBytes) {
+      return DecodeBlock(file_name, footer.table_seed, handle, options, &raw);
+    }
+    Status s;
+    if (prefetcher != nullptr) {
+      s = prefetcher->Read(handle.offset, BlockReadBytes(handle), &raw);
+    } else {
+      raw.resize(BlockReadBytes(handle));
+      std::string_view got;
+      s = file->Read(handle.offset, raw.size(), &got, raw.data());
+      if (s.ok()) {
+        if (got.data() != raw.data()) raw.assign(got.data(), got.size());
+        raw.resize(got.size());
+      }
+    }
+    if (!s.ok()) return s;
+    return MakeDataBlock(options, handle, use_cache, &raw, block);
   }
 };
 
@@ -269,35 +297,46 @@ bool TableReader::KeyMayMatch(std::string_view user_key) const {
   return rep_->filter == nullptr || rep_->filter->MayMatch(FilterHash(user_key));
 }
 
-Status TableReader::Get(const ReadBlockOptions& options, std::string_view internal_key,
-                        TableGet* result, std::string* value,
-                        SequenceNumber* max_covering_seq) const {
-  *result = TableGet::kAbsent;
+Status TableReader::PrepareGet(std::string_view internal_key, SequenceNumber covering,
+                               TableLookup* lookup) const {
+  *lookup = TableLookup();
   const std::string_view user_key = ExtractUserKey(internal_key);
-  SequenceNumber covering = max_covering_seq != nullptr ? *max_covering_seq : 0;
   if (rep_->range_dels != nullptr) {
-    covering = std::max(covering, rep_->range_dels->MaxCoveringSequence(
-                                      user_key, ExtractTag(internal_key) >> 8));
-    if (max_covering_seq != nullptr) *max_covering_seq = covering;
+    covering = std::max(
+        covering, rep_->range_dels->MaxCoveringSequence(user_key, ExtractTag(internal_key) >> 8));
   }
+  lookup->covering = covering;
   // No point entry for the key here: a covering tombstone still decides.
   auto no_entry = [&] {
-    if (covering > 0) *result = TableGet::kDeletion;
+    lookup->done = true;
+    lookup->result = covering > 0 ? TableGet::kDeletion : TableGet::kAbsent;
     return Status::OK();
   };
   if (!KeyMayMatch(user_key)) return no_entry();
   auto index = Block::NewIterator(rep_->index, CompareInternalKeys);
   index->Seek(internal_key);
   if (!index->Valid()) return index->status().ok() ? no_entry() : rep_->Corrupt("bad index block");
-  std::shared_ptr<const Block> block;
-  Status s = rep_->ReadDataBlock(options, index->value(), /*use_cache=*/true, &block);
-  if (!s.ok()) return s;
-  auto it = Block::NewIterator(block, CompareInternalKeys);
+  return rep_->DecodeDataHandle(index->value(), &lookup->handle);
+}
+
+std::shared_ptr<const Block> TableReader::CachedBlock(const BlockHandle& handle) const {
+  return rep_->CachedBlock(handle);
+}
+
+Status TableReader::FinishGet(const TableLookup& lookup, std::string_view internal_key,
+                              TableGet* result, std::string* value) const {
+  if (lookup.done) {
+    *result = lookup.result;
+    return Status::OK();
+  }
+  const SequenceNumber covering = lookup.covering;
+  *result = covering > 0 ? TableGet::kDeletion : TableGet::kAbsent;  // no entry here
+  auto it = Block::NewIterator(lookup.block, CompareInternalKeys);
   it->Seek(internal_key);
-  if (!it->Valid()) return it->status().ok() ? no_entry() : rep_->Corrupt("bad data block");
+  if (!it->Valid()) return it->status().ok() ? Status::OK() : rep_->Corrupt("bad data block");
   ParsedInternalKey found;
   if (!ParseInternalKey(it->key(), &found)) return rep_->Corrupt("malformed key in a data block");
-  if (found.user_key != user_key) return no_entry();
+  if (found.user_key != ExtractUserKey(internal_key)) return Status::OK();
   if (found.type == ValueType::kValue && found.sequence > covering) {
     *result = TableGet::kValue;
     value->assign(it->value());
@@ -307,16 +346,57 @@ Status TableReader::Get(const ReadBlockOptions& options, std::string_view intern
   return Status::OK();
 }
 
+void TableReader::PrepareBlockRead(const BlockHandle& handle, BlockRead* read) const {
+  read->handle = handle;
+  // An absurd size reads nothing; FinishBlockRead refuses it.
+  read->buf.resize(handle.size > kMaxUncompressedBlockBytes ? 0 : BlockReadBytes(handle));
+  read->req = ReadRequest();
+  read->req.file = rep_->file.get();
+  read->req.offset = handle.offset;
+  read->req.size = read->buf.size();
+  read->req.scratch = read->buf.data();
+}
+
+Status TableReader::FinishBlockRead(const ReadBlockOptions& options, BlockRead* read,
+                                    std::shared_ptr<const Block>* block) const {
+  if (!read->req.status.ok()) return read->req.status;
+  if (read->req.result.data() != read->buf.data()) {
+    read->buf.assign(read->req.result.data(), read->req.result.size());
+  }
+  read->buf.resize(read->req.result.size());
+  return rep_->MakeDataBlock(options, read->handle, /*use_cache=*/true, &read->buf, block);
+}
+
+Status TableReader::Get(const ReadBlockOptions& options, std::string_view internal_key,
+                        TableGet* result, std::string* value,
+                        SequenceNumber* max_covering_seq) const {
+  TableLookup lookup;
+  Status s = PrepareGet(internal_key, max_covering_seq != nullptr ? *max_covering_seq : 0, &lookup);
+  if (!s.ok()) return s;
+  if (max_covering_seq != nullptr) *max_covering_seq = lookup.covering;
+  if (!lookup.done && lookup.block == nullptr) {
+    s = rep_->FetchDataBlock(options, lookup.handle, /*use_cache=*/true, &lookup.block, nullptr);
+    if (!s.ok()) return s;
+  }
+  return FinishGet(lookup, internal_key, result, value);
+}
+
 std::unique_ptr<InternalIterator> TableReader::NewIterator(const ReadBlockOptions& options) const {
   std::shared_ptr<const Rep> rep = rep_;
-  return NewTwoLevelIterator(Block::NewIterator(rep->index, CompareInternalKeys),
-                             [rep, options](std::string_view index_value, Status* status) {
-                               std::shared_ptr<const Block> block;
-                               *status = rep->ReadDataBlock(options, index_value,
-                                                            /*use_cache=*/true, &block);
-                               if (!status->ok()) return std::unique_ptr<InternalIterator>();
-                               return Block::NewIterator(std::move(block), CompareInternalKeys);
-                             });
+  // The iterator's own readahead, shared by the copies of the opener.
+  std::shared_ptr<BlockPrefetcher> prefetcher;
+  if (options.read_queues != nullptr) {
+    prefetcher = std::make_shared<BlockPrefetcher>(rep->file.get(), rep->data_end, options);
+  }
+  return NewTwoLevelIterator(
+      Block::NewIterator(rep->index, CompareInternalKeys),
+      [rep, options, prefetcher](std::string_view index_value, Status* status) {
+        std::shared_ptr<const Block> block;
+        *status =
+            rep->ReadDataBlock(options, index_value, /*use_cache=*/true, &block, prefetcher.get());
+        if (!status->ok()) return std::unique_ptr<InternalIterator>();
+        return Block::NewIterator(std::move(block), CompareInternalKeys);
+      });
 }
 
 Status TableReader::VerifyChecksums() const {

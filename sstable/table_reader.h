@@ -57,6 +57,24 @@ struct TableReaderOptions {
 // key: see TableReader::Get).
 enum class TableGet { kAbsent, kValue, kDeletion };
 
+class Block;
+
+// One point lookup of a table between PrepareGet and FinishGet.
+struct TableLookup {
+  bool done = false;                    // decided without a data block
+  TableGet result = TableGet::kAbsent;  // when done
+  BlockHandle handle;                   // the data block to search, when !done
+  std::shared_ptr<const Block> block;   // null until read (or found cached)
+  SequenceNumber covering = 0;          // see TableReader::Get's max_covering_seq
+};
+
+// One asynchronous data block read (TableReader::PrepareBlockRead).
+struct BlockRead {
+  BlockHandle handle;
+  std::string buf;
+  ReadRequest req;
+};
+
 class TableReader {
  public:
   static Status Open(const TableReaderOptions& options, std::unique_ptr<RandomAccessFile> file,
@@ -73,6 +91,30 @@ class TableReader {
   // tombstones are in memory; the filter is checked before the index.
   Status Get(const ReadBlockOptions& options, std::string_view internal_key, TableGet* result,
              std::string* value, SequenceNumber* max_covering_seq = nullptr) const;
+  // Get in two halves around its one data-block read, so a caller can put
+  // the reads of many lookups in flight together (MultiGet):
+  //   PrepareGet  range tombstones, filter and index, no I/O: either
+  //               decides (lookup->done) or names the data block;
+  //   (the caller finds the block: CachedBlock, or PrepareBlockRead, a
+  //    ReadQueue, FinishBlockRead, and sets lookup->block)
+  //   FinishGet   searches lookup.block; same results as Get.
+  // `covering` is Get's *max_covering_seq on entry; lookup->covering is its
+  // value on exit.
+  Status PrepareGet(std::string_view internal_key, SequenceNumber covering,
+                    TableLookup* lookup) const;
+  // REQUIRES: lookup.done or lookup.block != nullptr.
+  Status FinishGet(const TableLookup& lookup, std::string_view internal_key, TableGet* result,
+                   std::string* value) const;
+  // The data block at handle from the block cache, or null.
+  std::shared_ptr<const Block> CachedBlock(const BlockHandle& handle) const;
+  // Fills read->req for the data block at handle (scratch: read->buf).
+  // REQUIRES: read outlives the request, and the reader outlives read.
+  void PrepareBlockRead(const BlockHandle& handle, BlockRead* read) const;
+  // Once read->req is reaped: verifies and decompresses the bytes into
+  // *block, and caches it (per options.fill_cache), as a synchronous read.
+  Status FinishBlockRead(const ReadBlockOptions& options, BlockRead* read,
+                         std::shared_ptr<const Block>* block) const;
+
   // False only if the filter proves user_key absent.
   bool KeyMayMatch(std::string_view user_key) const;
 

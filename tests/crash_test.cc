@@ -175,7 +175,8 @@ TEST_F(CrashTest, OpenRetiresReplayedLogs) {
   EXPECT_EQ("000004.log", wal);  // 1 was replayed into table 3
   auto files = fs_->ListAllFiles();
   EXPECT_EQ((std::vector<std::string>{"/db/000003.sst", "/db/000004.log", "/db/CURRENT",
-                                      "/db/IDENTITY", "/db/LOCK", "/db/MANIFEST-000005"}),
+                                      "/db/IDENTITY", "/db/LOCK", "/db/LOG", "/db/LOG.old",
+                                      "/db/MANIFEST-000005"}),
             files);
   db_.reset();
   ASSERT_TRUE(Open().ok());  // a table and an empty log: nothing to lose

@@ -309,7 +309,7 @@ TEST(RecoveryTest, ReplayedLogsBecomeATableAndAreRemoved) {
   for (const auto& path : fs->ListAllFiles()) names.push_back(path.substr(4));
   std::sort(names.begin(), names.end());
   EXPECT_EQ((std::vector<std::string>{"000005.sst", "000006.log", "CURRENT", "IDENTITY", "LOCK",
-                                      "MANIFEST-000007"}),
+                                      "LOG", "MANIFEST-000007"}),
             names);
   db.reset();
   fs->SimulateCrash(FaultInjectionFileSystem::CrashMode::kDropUnsynced, 1);

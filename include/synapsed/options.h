@@ -47,6 +47,17 @@ enum class WalRecoveryMode : uint8_t {
 
 enum class CompactionStyle : uint8_t { kLeveled = 0, kUniversal = 1 };
 
+// How the default file system does I/O (docs/design/io.md).
+enum class IoEngine : uint8_t {
+  // pread/write system calls; batched reads are done one after another.
+  kPosix = 0,
+  // io_uring: MultiGet's data-block reads of all keys and levels in flight
+  // at once, asynchronous readahead for iterators and compaction inputs,
+  // write-behind for table files. Where the kernel refuses io_uring the
+  // database uses kPosix and says so in its LOG.
+  kIoUring = 1,
+};
+
 // Universal compaction (RocksDB's meaning of each field).
 struct UniversalCompactionOptions {
   // Runs are merged, newest first, while the next older run is at most
@@ -67,9 +78,17 @@ struct Options {
   bool error_if_exists = false;
   // See WalRecoveryMode.
   WalRecoveryMode wal_recovery_mode = WalRecoveryMode::kPointInTimeRecovery;
-  // All file access goes through this; null means FileSystem::Default()
-  // (posix). Tests inject an in-memory, fault-injecting one.
+  // All file access goes through this; null means the process-wide one
+  // chosen by io_engine (FileSystem::IoUring() or FileSystem::Default()).
+  // Tests inject an in-memory, fault-injecting one.
   std::shared_ptr<FileSystem> file_system;
+  // Ignored when file_system is set.
+  IoEngine io_engine = IoEngine::kIoUring;
+  // Table files are read with O_DIRECT: the block cache is the only cache,
+  // and the operating system's page cache holds none of the table data.
+  bool use_direct_reads = false;
+  // Table files are written by flushes and compactions with O_DIRECT.
+  bool use_direct_io_for_flush_and_compaction = false;
   // Group commit: the most bytes of write batches one leader gathers into a
   // single WAL record. Larger groups mean fewer syncs under concurrency but
   // more latency for the leader. When: many concurrent sync writers.

@@ -25,11 +25,9 @@ TEST(BenchConfigTest, UnbuiltFeaturesAreRejectedNotIgnored) {
                                      {"num", "5"}})
                   .ok());
   EXPECT_TRUE(ValidateExplicitFlags({{"compaction_style", "1"}}).ok());  // universal
+  EXPECT_TRUE(ValidateExplicitFlags({{"use_direct_reads", "true"}}).ok());
   for (auto [flag, value] : std::vector<std::pair<std::string, std::string>>{
-           {"compression_type", "snappy"},
-           {"compaction_style", "2"},
-           {"disable_wal", "true"},
-           {"use_direct_reads", "true"}}) {
+           {"compression_type", "snappy"}, {"compaction_style", "2"}, {"disable_wal", "true"}}) {
     Status s = ValidateExplicitFlags({{flag, value}});
     EXPECT_TRUE(s.IsInvalidArgument()) << flag;
     EXPECT_NE(std::string::npos, s.ToString().find("--" + flag + "=" + value)) << s.ToString();
@@ -38,11 +36,13 @@ TEST(BenchConfigTest, UnbuiltFeaturesAreRejectedNotIgnored) {
 }
 
 TEST(BenchConfigTest, BenchmarkNames) {
-  EXPECT_TRUE(ValidateBenchmarks(SplitCommaList(
-                  "fillseq,fillrandom,filluniquerandom,overwrite,fillsync,readrandom,readmissing,"
-                  "readseq,readreverse,seekrandom,multireadrandom,readwhilewriting,deleterandom,"
-                  "stats,flush,levelstats,compact,waitforcompaction"))
-                  .ok());
+  EXPECT_TRUE(
+      ValidateBenchmarks(
+          SplitCommaList(
+              "fillseq,fillrandom,filluniquerandom,overwrite,fillsync,readrandom,readmissing,"
+              "readseq,readreverse,seekrandom,multireadrandom,readwhilewriting,deleterandom,"
+              "stats,flush,levelstats,compact,waitforcompaction"))
+          .ok());
   Status s = ValidateBenchmarks({"fillseq", "fillsequential"});
   EXPECT_TRUE(s.IsInvalidArgument());
   EXPECT_NE(std::string::npos, s.ToString().find("fillsequential")) << s.ToString();
@@ -52,7 +52,10 @@ TEST(BenchConfigTest, BenchmarkNames) {
 
 TEST(GeneratorsTest, KeysAreBigEndianPaddedWithZeros) {
   KeyGenerator k16(16);
-  EXPECT_EQ(std::string("\0\0\0\0\0\0\x01\x02" "00000000", 16), k16.Key(0x0102));
+  EXPECT_EQ(std::string("\0\0\0\0\0\0\x01\x02"
+                        "00000000",
+                        16),
+            k16.Key(0x0102));
   KeyGenerator k4(4);  // shorter than 8 bytes: the low bytes of the number
   EXPECT_EQ(std::string("\x00\x00\x01\x02", 4), k4.Key(0x0102));
   // Keys sort like their numbers.

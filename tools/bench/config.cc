@@ -48,8 +48,9 @@ DEFINE_uint64(soft_pending_compaction_bytes_limit, 64ull << 30,
               "Pending compaction bytes that delay writes; 0 = none.");
 DEFINE_uint64(hard_pending_compaction_bytes_limit, 256ull << 30,
               "Pending compaction bytes that stop writes; 0 = none.");
-DEFINE_string(bottommost_compression, "zstd",
-              "Compression of bottommost tables: none, lz4, zstd, or disable (= compression_type).");
+DEFINE_string(
+    bottommost_compression, "zstd",
+    "Compression of bottommost tables: none, lz4, zstd, or disable (= compression_type).");
 DEFINE_bool(use_existing_db, false, "Use the existing database instead of a fresh one.");
 DEFINE_string(db, "", "Database directory (default /tmp/synapsedtest-<uid>/dbbench).");
 DEFINE_bool(sync, false, "Sync every write.");
@@ -61,6 +62,10 @@ DEFINE_int64(seed, 0, "Random seed; 0 picks one from the clock and prints it.");
 DEFINE_bool(histogram, false, "Print latency histograms.");
 DEFINE_bool(statistics, false, "Print engine statistics at the end.");
 DEFINE_bool(use_direct_reads, false, "Read tables with O_DIRECT.");
+DEFINE_bool(use_direct_io_for_flush_and_compaction, false,
+            "Write tables (flushes and compactions) with O_DIRECT.");
+DEFINE_string(io_engine, "io_uring",
+              "synapsed only: io_uring or posix (Options::io_engine); db_bench has no such flag.");
 DEFINE_bool(multiread_batched, false, "Use the batched MultiGet API in multireadrandom.");
 DEFINE_uint64(benchmark_write_rate_limit, 0, "Bytes per second writers may write; 0 = no limit.");
 DEFINE_uint64(max_write_batch_group_size_bytes, 1 << 20, "Group commit size limit in bytes.");
@@ -100,14 +105,14 @@ const Unbuilt kUnbuilt[] = {
     {"compaction_style", "FIFO compaction (only leveled, 0, and universal, 1)",
      [](const std::string& v) { return v == "0" || v == "1"; }},
     {"disable_wal", "writes without the WAL", FalseValue},
-    {"use_direct_reads", "direct reads (arrive with the io_uring backend)", FalseValue},
 };
 
 const std::set<std::string>& KnownBenchmarks() {
   static const std::set<std::string> names = {
-      "fillseq",   "fillrandom",      "filluniquerandom", "overwrite",         "fillsync",
-      "readrandom", "readmissing",    "readseq",          "readreverse",       "seekrandom",
-      "multireadrandom", "readwhilewriting", "deleterandom", "stats", "levelstats", "flush", "compact", "waitforcompaction"};
+      "fillseq",         "fillrandom",       "filluniquerandom", "overwrite",   "fillsync",
+      "readrandom",      "readmissing",      "readseq",          "readreverse", "seekrandom",
+      "multireadrandom", "readwhilewriting", "deleterandom",     "stats",       "levelstats",
+      "flush",           "compact",          "waitforcompaction"};
   return names;
 }
 
@@ -137,7 +142,8 @@ Status ValidateExplicitFlags(const std::map<std::string, std::string>& flags) {
 
 Status ValidateBenchmarks(const std::vector<std::string>& names) {
   for (const auto& name : names) {
-    if (KnownBenchmarks().count(name) == 0) return Status::InvalidArgument("unknown benchmark", name);
+    if (KnownBenchmarks().count(name) == 0)
+      return Status::InvalidArgument("unknown benchmark", name);
   }
   return Status::OK();
 }
@@ -170,8 +176,8 @@ Status ConfigFromFlags(BenchConfig* c) {
   c->key_size = FLAGS_key_size;
   c->value_size = FLAGS_value_size;
   c->compression_ratio = FLAGS_compression_ratio;
-  c->db = FLAGS_db.empty() ? "/tmp/synapsedtest-" + std::to_string(geteuid()) + "/dbbench"
-                           : FLAGS_db;
+  c->db =
+      FLAGS_db.empty() ? "/tmp/synapsedtest-" + std::to_string(geteuid()) + "/dbbench" : FLAGS_db;
   c->use_existing_db = FLAGS_use_existing_db;
   c->sync = FLAGS_sync;
   c->batch_size = FLAGS_batch_size;
@@ -181,18 +187,25 @@ Status ConfigFromFlags(BenchConfig* c) {
   c->histogram = FLAGS_histogram;
   c->statistics = FLAGS_statistics;
   c->multiread_batched = FLAGS_multiread_batched;
+  c->use_direct_reads = FLAGS_use_direct_reads;
+  c->use_direct_io_for_flush_and_compaction = FLAGS_use_direct_io_for_flush_and_compaction;
+  if (FLAGS_io_engine != "io_uring" && FLAGS_io_engine != "posix") {
+    return Status::InvalidArgument("--io_engine must be io_uring or posix");
+  }
+  c->io_engine = FLAGS_io_engine == "posix" ? IoEngine::kPosix : IoEngine::kIoUring;
   c->write_rate_limit_bytes = FLAGS_benchmark_write_rate_limit;
   c->max_write_batch_group_size_bytes = FLAGS_max_write_batch_group_size_bytes;
   const std::string& ct = FLAGS_compression_type;
   c->compression = IsOneOf(ct, {"none", "kNoCompression"}) ? CompressionType::kNone
-                   : IsOneOf(ct, {"zstd", "kZSTD"})       ? CompressionType::kZstd
-                                                          : CompressionType::kLZ4;
+                   : IsOneOf(ct, {"zstd", "kZSTD"})        ? CompressionType::kZstd
+                                                           : CompressionType::kLZ4;
   if (FLAGS_compression_level > 0) c->zstd_level = FLAGS_compression_level;
   c->cache_size = FLAGS_cache_size;
   c->bloom_bits = std::max(0, FLAGS_bloom_bits);
   if (FLAGS_block_size <= 0) return Status::InvalidArgument("--block_size must be > 0");
   c->block_size = FLAGS_block_size;
-  if (FLAGS_write_buffer_size <= 0) return Status::InvalidArgument("--write_buffer_size must be > 0");
+  if (FLAGS_write_buffer_size <= 0)
+    return Status::InvalidArgument("--write_buffer_size must be > 0");
   c->write_buffer_size = FLAGS_write_buffer_size;
   c->max_write_buffer_number = std::max(2, FLAGS_max_write_buffer_number);
   c->open_files = FLAGS_open_files;
@@ -216,7 +229,8 @@ Status ConfigFromFlags(BenchConfig* c) {
   c->target_file_size_base = static_cast<uint64_t>(FLAGS_target_file_size_base);
   c->max_bytes_for_level_base = static_cast<uint64_t>(FLAGS_max_bytes_for_level_base);
   if (FLAGS_max_background_jobs < 2) {
-    return Status::InvalidArgument("--max_background_jobs must be >= 2 (one flush, one compaction)");
+    return Status::InvalidArgument(
+        "--max_background_jobs must be >= 2 (one flush, one compaction)");
   }
   if (FLAGS_universal_min_merge_width < 2 ||
       FLAGS_universal_max_merge_width < FLAGS_universal_min_merge_width ||

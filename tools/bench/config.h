@@ -35,6 +35,9 @@ struct BenchConfig {
   bool histogram = false;
   bool statistics = false;
   bool multiread_batched = false;
+  bool use_direct_reads = false;
+  bool use_direct_io_for_flush_and_compaction = false;
+  IoEngine io_engine = IoEngine::kIoUring;
   uint64_t write_rate_limit_bytes = 0;  // benchmark_write_rate_limit; 0 = none
   uint64_t max_write_batch_group_size_bytes = 1 << 20;
   CompressionType compression = CompressionType::kLZ4;

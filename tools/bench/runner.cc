@@ -70,7 +70,7 @@ std::string CpuModel() {
 // The benchmark being run: set by RunOne, read by every thread.
 struct Runner::Shared {
   KeyOrder order = KeyOrder::kRandom;
-  uint64_t ops = 0;        // per thread
+  uint64_t ops = 0;  // per thread
   bool sync = false;
   bool deletes = false;
   int key_size = 16;
@@ -107,7 +107,8 @@ struct Runner::ThreadState {
   }
   // After each operation of n ops.
   void FinishedOps(uint64_t n) {
-    if (measure) hist.Add(std::chrono::duration<double, std::micro>(Clock::now() - op_start).count());
+    if (measure)
+      hist.Add(std::chrono::duration<double, std::micro>(Clock::now() - op_start).count());
     ops += n;
     if (progress != nullptr && ops >= next_report) {
       next_report += next_report < 1000     ? 100
@@ -179,7 +180,8 @@ Status Runner::OpenDb(bool fresh) {
   options.compression = config_.compression;
   options.zstd_level = config_.zstd_level;
   if (config_.cache_size > 0) {
-    if (block_cache_ == nullptr) block_cache_ = NewARCCache(static_cast<size_t>(config_.cache_size));
+    if (block_cache_ == nullptr)
+      block_cache_ = NewARCCache(static_cast<size_t>(config_.cache_size));
     options.block_cache = block_cache_;
   } else {
     options.no_block_cache = true;
@@ -204,6 +206,9 @@ Status Runner::OpenDb(bool fresh) {
   options.bottommost_compression = c.bottommost_compression;
   options.target_file_size_base = config_.target_file_size_base;
   options.max_bytes_for_level_base = config_.max_bytes_for_level_base;
+  options.io_engine = config_.io_engine;
+  options.use_direct_reads = config_.use_direct_reads;
+  options.use_direct_io_for_flush_and_compaction = config_.use_direct_io_for_flush_and_compaction;
   if (fresh) {
     Status s = DestroyDB(config_.db, options);
     if (!s.ok()) return s;
@@ -225,7 +230,8 @@ Status Runner::Run() {
   }
   if (config_.statistics && db_) {
     std::string stats;
-    if (db_->GetProperty("synapsed.stats", &stats)) std::fprintf(out_, "STATISTICS:\n%s", stats.c_str());
+    if (db_->GetProperty("synapsed.stats", &stats))
+      std::fprintf(out_, "STATISTICS:\n%s", stats.c_str());
   }
   if (db_) {
     Status s = db_->Close();
@@ -241,8 +247,8 @@ void Runner::Fail(const Status& s) {
 }
 
 Status Runner::RunOne(const std::string& name) {
-  const bool fill = name == "fillseq" || name == "fillrandom" || name == "filluniquerandom" ||
-                    name == "fillsync";
+  const bool fill =
+      name == "fillseq" || name == "fillrandom" || name == "filluniquerandom" || name == "fillsync";
   if (fill && config_.use_existing_db) {
     std::fprintf(out_, "%-12s : skipped (--use_existing_db is true)\n", name.c_str());
     return Status::OK();
@@ -336,7 +342,8 @@ Result Runner::RunThreads(const std::string& name, int n, Method method, bool ex
       ThreadState* t = states[i].get();
       ready.arrive_and_wait();
       t->start = Clock::now();
-      if (config_.duration_seconds > 0) t->deadline = t->start + std::chrono::seconds(config_.duration_seconds);
+      if (config_.duration_seconds > 0)
+        t->deadline = t->start + std::chrono::seconds(config_.duration_seconds);
       if (i == n) {
         DoBackgroundWriter(t);
       } else {
@@ -405,8 +412,8 @@ void Runner::DoWrite(ThreadState* t) {
       // db_bench's range tombstones: every writes_per_range_tombstone
       // writes past writes_before_delete_range, one range of
       // range_tombstone_width keys from a random start.
-      const int64_t written = static_cast<int64_t>(done) + j + 1 -
-                              config_.writes_before_delete_range;
+      const int64_t written =
+          static_cast<int64_t>(done) + j + 1 - config_.writes_before_delete_range;
       if (config_.writes_per_range_tombstone > 0 && written > 0 &&
           written % config_.writes_per_range_tombstone == 0 &&
           range_tombstones < config_.max_num_range_tombstones) {

@@ -1,0 +1,228 @@
+// DB::MultiGet: point lookups of many keys with their data-block reads in
+// flight together (docs/design/io.md, "MultiGet").
+//
+//   1. Plan, without I/O. Each key is looked up in the memtables; for the
+//      ones they do not decide, every table Get would search (level 0 newest
+//      first, then one per level) is prepared in order: range tombstones,
+//      filter and index (TableReader::PrepareGet). A table whose block is
+//      cached is searched at once. Planning of a key stops at the first
+//      table that decides it without I/O, or whose tombstones cover it; a
+//      table that needs a read does not stop it, so the reads of all levels
+//      go out together (a key that a shallower table then decides wastes
+//      the deeper reads: one device round trip instead of one per level).
+//   2. Read. The distinct blocks to read, of every key and table, are put
+//      in flight on one read queue (up to its depth at a time), verified,
+//      decompressed and cached as they complete, in any order.
+//   3. Decide. Each key's planned tables are searched in order; the first
+//      that decides answers, exactly as Get would (a failed read answers
+//      with its error only if the lookup gets that far).
+//
+// One view and one sequence serve every key, so the answer is consistent
+// while writes, flushes and compactions go on.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cache/table_cache.h"
+#include "engine/db_impl.h"
+#include "engine/version_set.h"
+#include "memtable/memtable.h"
+#include "sstable/table_reader.h"
+
+namespace synapsed {
+
+namespace {
+
+// One table of a key's plan.
+struct Probe {
+  std::shared_ptr<const TableReader> table;
+  TableLookup lookup;
+  size_t block = SIZE_MAX;  // index into the batch's blocks, when !lookup.done
+  Status status;            // a failure while planning: the answer if reached
+};
+
+struct KeyPlan {
+  size_t index;  // into the caller's keys
+  std::string internal_key;
+  std::vector<Probe> probes;
+};
+
+// A distinct data block some lookups need: cached, or read by the batch.
+struct BlockSlot {
+  const TableReader* table;
+  BlockRead read;
+  std::shared_ptr<const Block> block;  // set once cached or read
+  Status status;
+};
+
+class MultiGetBatch {
+ public:
+  MultiGetBatch(TableCache* tables, const Version& version, const ReadBlockOptions& options)
+      : tables_(tables), version_(version), options_(options) {}
+
+  // Step 1 for one key: plans the table lookups. covering: the memtables'.
+  void Plan(SequenceNumber covering, KeyPlan* plan);
+  // Step 2: reads every block not cached, on queue.
+  void ReadBlocks(ReadQueuePool* queues);
+  // Step 3: the answer for a planned key, as Get's.
+  Status Decide(KeyPlan* plan, std::string* value);
+
+ private:
+  // The slot of the block lookup names (the cache looked up once per block).
+  size_t SlotFor(const TableReader* table, const TableLookup& lookup);
+  // Searches the probe's block; kAbsent if it is not there yet.
+  Status Search(const KeyPlan& plan, Probe* probe, TableGet* got, std::string* value);
+
+  TableCache* const tables_;
+  const Version& version_;
+  const ReadBlockOptions options_;
+  std::map<std::pair<const TableReader*, uint64_t>, size_t> distinct_;
+  std::deque<BlockSlot> slots_;  // stable addresses: requests point into them
+};
+
+size_t MultiGetBatch::SlotFor(const TableReader* table, const TableLookup& lookup) {
+  auto [it, added] = distinct_.emplace(std::make_pair(table, lookup.handle.offset), slots_.size());
+  if (added) {
+    BlockSlot& slot = slots_.emplace_back();
+    slot.table = table;
+    slot.read.handle = lookup.handle;
+    slot.block = table->CachedBlock(lookup.handle);
+  }
+  return it->second;
+}
+
+Status MultiGetBatch::Search(const KeyPlan& plan, Probe* probe, TableGet* got, std::string* value) {
+  *got = TableGet::kAbsent;
+  if (!probe->status.ok()) return probe->status;
+  if (probe->lookup.done) {
+    *got = probe->lookup.result;
+    return Status::OK();
+  }
+  BlockSlot& slot = slots_[probe->block];
+  if (!slot.status.ok()) return slot.status;
+  probe->lookup.block = slot.block;
+  return probe->table->FinishGet(probe->lookup, plan.internal_key, got, value);
+}
+
+void MultiGetBatch::Plan(SequenceNumber covering, KeyPlan* plan) {
+  version_.ForEachCandidateTable(plan->internal_key, [&](const FileMetaData& f) {
+    Probe& probe = plan->probes.emplace_back();
+    probe.status = tables_->FindTable(f.number, f.file_size, &probe.table);
+    if (probe.status.ok()) {
+      probe.status = probe.table->PrepareGet(plan->internal_key, covering, &probe.lookup);
+    }
+    if (!probe.status.ok()) return false;
+    covering = probe.lookup.covering;
+    if (probe.lookup.done) {
+      if (probe.lookup.result != TableGet::kAbsent) return false;
+      plan->probes.pop_back();  // nothing here
+      return true;
+    }
+    probe.block = SlotFor(probe.table.get(), probe.lookup);
+    if (slots_[probe.block].block != nullptr) {
+      // Cached: search it now. Nothing here (kAbsent, which also means no
+      // covering tombstone) lets the plan go on; anything else decides.
+      TableGet got;
+      std::string ignored;
+      Status s = Search(*plan, &probe, &got, &ignored);
+      if (s.ok() && got == TableGet::kAbsent) {
+        plan->probes.pop_back();
+        return true;
+      }
+      return false;
+    }
+    // A read is needed. Deeper tables are planned too (their reads go out
+    // with this one), unless this table's tombstones cover the key: then
+    // it decides, whatever it holds.
+    return covering == 0;
+  });
+}
+
+void MultiGetBatch::ReadBlocks(ReadQueuePool* queues) {
+  std::vector<BlockSlot*> to_read;
+  for (BlockSlot& slot : slots_) {
+    if (slot.block == nullptr) to_read.push_back(&slot);
+  }
+  if (to_read.empty()) return;
+  Status s;
+  ReadQueuePool::Lease queue = queues->Acquire(&s);
+  if (!queue) {
+    for (BlockSlot* slot : to_read) slot->status = s;
+    return;
+  }
+  size_t next = 0;
+  for (size_t done = 0; done < to_read.size(); done++) {
+    while (next < to_read.size() && queue->pending() < queue->depth()) {
+      BlockSlot* slot = to_read[next++];
+      slot->table->PrepareBlockRead(slot->read.handle, &slot->read);
+      slot->read.req.tag = slot;
+      queue->Add(&slot->read.req);
+    }
+    queue->Submit();
+    ReadRequest* req = queue->Reap(/*wait=*/true);
+    auto* slot = static_cast<BlockSlot*>(req->tag);
+    slot->status = slot->table->FinishBlockRead(options_, &slot->read, &slot->block);
+  }
+}
+
+Status MultiGetBatch::Decide(KeyPlan* plan, std::string* value) {
+  for (Probe& probe : plan->probes) {
+    TableGet got;
+    Status s = Search(*plan, &probe, &got, value);
+    if (!s.ok()) return s;
+    if (got == TableGet::kValue) return Status::OK();
+    if (got == TableGet::kDeletion) break;
+  }
+  return Status::NotFound(std::string_view());
+}
+
+}  // namespace
+
+std::vector<Status> DBImpl::MultiGet(const ReadOptions& options,
+                                     const std::vector<std::string_view>& keys,
+                                     std::vector<std::string>* values) {
+  values->assign(keys.size(), std::string());
+  std::vector<Status> result(keys.size());
+  Status s = CheckOpen();
+  if (!s.ok()) {
+    for (auto& r : result) r = s;
+    return result;
+  }
+  const std::shared_ptr<const ReadView> view = GetView();
+  const SequenceNumber seq = ReadSequence(options);
+  ReadBlockOptions block_options;
+  block_options.verify_checksum = options.verify_checksums;
+  block_options.fill_cache = options.fill_cache;
+  MultiGetBatch batch(table_cache_.get(), *view->version, block_options);
+
+  std::vector<KeyPlan> plans;
+  for (size_t i = 0; i < keys.size(); i++) {
+    LookupKey lkey(keys[i], seq);
+    bool found_value = false;
+    SequenceNumber covering = 0;
+    bool decided = view->mem->Get(lkey, &(*values)[i], &found_value, &covering);
+    for (size_t m = 0; !decided && m < view->imm.size(); m++) {
+      decided = view->imm[m]->Get(lkey, &(*values)[i], &found_value, &covering);
+    }
+    if (decided) {
+      if (!found_value) result[i] = Status::NotFound(std::string_view());
+      continue;
+    }
+    KeyPlan& plan = plans.emplace_back();
+    plan.index = i;
+    plan.internal_key.assign(lkey.internal_key());
+    batch.Plan(covering, &plan);
+  }
+  batch.ReadBlocks(&read_queues_);
+  for (KeyPlan& plan : plans) {
+    result[plan.index] = batch.Decide(&plan, &(*values)[plan.index]);
+    if (!result[plan.index].ok()) (*values)[plan.index].clear();
+  }
+  return result;
+}
+
+}  // namespace synapsed
