@@ -28,6 +28,7 @@
 #include <liburing.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -79,6 +80,9 @@ class IoUringReadQueue final : public ReadQueue {
   }
 
   ~IoUringReadQueue() override {
+    // A ring that failed to set up has nothing to tear down: its fields are
+    // zero, and io_uring_queue_exit would close descriptor 0.
+    if (!ring_ready_) return;
     // The kernel may still write into scratch and bounce buffers: wait.
     while (in_flight_ > 0) {
       io_uring_cqe* cqe;
@@ -89,12 +93,19 @@ class IoUringReadQueue final : public ReadQueue {
     io_uring_queue_exit(&ring_);
   }
 
-  int Init() { return InitRing(static_cast<unsigned>(slots_.size()), &ring_); }
+  int Init() {
+    const int rc = InitRing(static_cast<unsigned>(slots_.size()), &ring_);
+    ring_ready_ = rc == 0;
+    return rc;
+  }
 
   size_t depth() const override { return slots_.size(); }
-  size_t pending() const override { return slots_.size() - free_.size(); }
+  // A completed request gives its slot back before it is reaped, so the
+  // ones waiting in completed_ count too.
+  size_t pending() const override { return slots_.size() - free_.size() + completed_.size(); }
 
   void Add(ReadRequest* req) override {
+    assert(pending() < depth());
     const size_t idx = free_.back();
     free_.pop_back();
     Slot& slot = slots_[idx];
@@ -234,7 +245,7 @@ class IoUringReadQueue final : public ReadQueue {
       } else {
         const size_t skip = static_cast<size_t>(req->offset - slot.start);
         const size_t got = slot.done > skip ? std::min(slot.done - skip, req->size) : 0;
-        std::memcpy(req->scratch, slot.buf + skip, got);
+        if (got > 0) std::memcpy(req->scratch, slot.buf + skip, got);  // buf may be null
         req->result = std::string_view(req->scratch, got);
       }
     }
@@ -262,6 +273,7 @@ class IoUringReadQueue final : public ReadQueue {
   }
 
   io_uring ring_{};
+  bool ring_ready_ = false;
   std::vector<Slot> slots_;
   std::vector<size_t> free_;            // free slot indexes
   std::vector<size_t> unsubmitted_;     // added or to retry, not yet prepared
