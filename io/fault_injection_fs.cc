@@ -1,6 +1,7 @@
 #include "io/fault_injection_fs.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstddef>
 #include <cstring>
 #include <map>
@@ -192,6 +193,52 @@ class FaultInjectionFileSystem::LockHandle final : public FileLock {
   FaultInjectionFileSystem* const fs_;
   const std::string path_;  // normalized
   const uint64_t generation_;
+};
+
+// Requests wait in submitted_ until Reap completes one picked at random;
+// only then is it read, so its bytes (and any injected fault or crash) are
+// those of the moment it completes, as on a real queue where the read
+// happens some time after Submit.
+class FaultInjectionFileSystem::ShuffledReadQueue final : public ReadQueue {
+ public:
+  ShuffledReadQueue(size_t depth, uint64_t seed) : depth_(depth), rnd_(seed) {}
+
+  size_t depth() const override { return depth_; }
+  size_t pending() const override { return added_.size() + submitted_.size(); }
+
+  void Add(ReadRequest* req) override {
+    assert(pending() < depth_);
+    req->result = std::string_view();
+    req->status = Status::OK();
+    added_.push_back(req);
+  }
+
+  void Submit() override {
+    submitted_.insert(submitted_.end(), added_.begin(), added_.end());
+    added_.clear();
+  }
+
+  ReadRequest* Reap(bool wait) override {
+    Submit();
+    if (submitted_.empty()) return nullptr;
+    // "Nothing has finished yet": a caller that reaps without waiting must
+    // come back later, whatever it has submitted.
+    if (!wait && rnd_.OneIn(kNotDoneOneIn)) return nullptr;
+    const size_t i = static_cast<size_t>(rnd_.Uniform(submitted_.size()));
+    ReadRequest* req = submitted_[i];
+    submitted_[i] = submitted_.back();
+    submitted_.pop_back();
+    req->status = req->file->Read(req->offset, req->size, &req->result, req->scratch);
+    return req;
+  }
+
+ private:
+  static constexpr uint64_t kNotDoneOneIn = 3;
+
+  const size_t depth_;
+  Random rnd_;
+  std::vector<ReadRequest*> added_;      // not yet submitted
+  std::vector<ReadRequest*> submitted_;  // submitted, not yet completed
 };
 
 // ---- construction and paths ---------------------------------------------------
@@ -553,6 +600,33 @@ Status FaultInjectionFileSystem::LockFile(const std::string& path,
   locked_.insert(key);
   *lock = std::make_unique<LockHandle>(this, key, generation_);
   return Status::OK();
+}
+
+Status FaultInjectionFileSystem::NewRandomAccessFileWithOptions(
+    const std::string& path, const FileOptions& /*options*/,
+    std::unique_ptr<RandomAccessFile>* result) {
+  return NewRandomAccessFile(path, result);
+}
+
+Status FaultInjectionFileSystem::NewWritableFileWithOptions(const std::string& path,
+                                                            const FileOptions& /*options*/,
+                                                            std::unique_ptr<WritableFile>* result) {
+  return NewWritableFile(path, result);
+}
+
+Status FaultInjectionFileSystem::NewReadQueue(size_t depth, std::unique_ptr<ReadQueue>* queue) {
+  if (depth == 0) return Status::InvalidArgument("read queue depth 0");
+  MutexLock l(&mu_);
+  // Distinct, reproducible streams for the queues made after one seed.
+  const uint64_t seed = read_queue_seed_ ^ (0x9E3779B97F4A7C15ull * ++read_queues_made_);
+  *queue = std::make_unique<ShuffledReadQueue>(depth, seed);
+  return Status::OK();
+}
+
+void FaultInjectionFileSystem::SetReadQueueSeed(uint64_t seed) {
+  MutexLock l(&mu_);
+  read_queue_seed_ = seed;
+  read_queues_made_ = 0;
 }
 
 // ---- crashes ------------------------------------------------------------------

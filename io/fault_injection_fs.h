@@ -37,12 +37,29 @@
 // call changes nothing: a failed Append appends nothing, a failed Sync makes
 // nothing durable, a failed Close still closes the handle (as close(2) does).
 //
+// FileOptions. use_direct_io and write_behind are accepted and modelled as
+// plain files: there is no page cache to bypass, and an append is in the
+// file (and visible to reads) when Append returns, which is one of the
+// behaviours both options allow. So the engine can open its table files
+// with the options it uses on disk, and crash tests see the same calls.
+//
+// Read queues (NewReadQueue) exist to break callers that lean on what the
+// ReadQueue contract does not promise. A request is read when it completes,
+// with RandomAccessFile::Read of its file (for this file system's files:
+// dead after a crash, and an injected kRead fault fails exactly the one
+// request whose read it matches). Requests complete in a shuffled order,
+// not the order added, and Reap(wait = false) sometimes returns null while
+// requests are pending, as a real queue does when nothing has finished.
+// Both come from a seeded generator: SetReadQueueSeed(s) makes the queues
+// made after it reproducible (the n-th one is seeded by s and n).
+//
 // Thread safety: every method of the file system, and of the files and locks
 // it hands out, may be called concurrently (within the FileSystem contract:
-// one thread at a time per SequentialFile/WritableFile). One internal mutex
-// guards all state; no callback runs under it.
+// one thread at a time per SequentialFile/WritableFile/ReadQueue). One
+// internal mutex guards all state; no callback runs under it.
 //
-// Lifetime: the file system must outlive every file and lock it hands out.
+// Lifetime: the file system must outlive every file, lock and read queue it
+// hands out.
 #ifndef SYNAPSED_IO_FAULT_INJECTION_FS_H_
 #define SYNAPSED_IO_FAULT_INJECTION_FS_H_
 
@@ -130,6 +147,20 @@ class FaultInjectionFileSystem final : public FileSystem {
   // Exclusive within this object. Creates the file (a non-durable entry) if
   // it is missing, as posix does.
   Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override EXCLUDES(mu_);
+  // As NewRandomAccessFile and NewWritableFile whatever the options ask for
+  // (see "FileOptions" above); counted and faulted as those.
+  Status NewRandomAccessFileWithOptions(const std::string& path, const FileOptions& options,
+                                        std::unique_ptr<RandomAccessFile>* result) override
+      EXCLUDES(mu_);
+  Status NewWritableFileWithOptions(const std::string& path, const FileOptions& options,
+                                    std::unique_ptr<WritableFile>* result) override EXCLUDES(mu_);
+  // A shuffling read queue (see "Read queues" above). Not a mutating call.
+  Status NewReadQueue(size_t depth, std::unique_ptr<ReadQueue>* queue) override EXCLUDES(mu_);
+
+  // ---- read queues ----------------------------------------------------------
+  // Seeds the read queues made from now on; the n-th one (n = 0, 1, ...)
+  // after this call shuffles by (seed, n). Before any call the seed is 0.
+  void SetReadQueueSeed(uint64_t seed) EXCLUDES(mu_);
 
   // ---- crashes --------------------------------------------------------------
   void SimulateCrash(CrashMode mode, uint64_t seed) EXCLUDES(mu_);
@@ -178,6 +209,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   class RandomAccessHandle;
   class WritableHandle;
   class LockHandle;
+  class ShuffledReadQueue;
 
   // Path resolution. Components of path; "/" has none.
   static std::vector<std::string> SplitPath(const std::string& path);
@@ -227,6 +259,9 @@ class FaultInjectionFileSystem final : public FileSystem {
   CrashMode arm_mode_ GUARDED_BY(mu_) = CrashMode::kDropUnsynced;
   uint64_t arm_seed_ GUARDED_BY(mu_) = 0;
   bool crashed_by_arm_ GUARDED_BY(mu_) = false;
+
+  uint64_t read_queue_seed_ GUARDED_BY(mu_) = 0;
+  uint64_t read_queues_made_ GUARDED_BY(mu_) = 0;  // since the last SetReadQueueSeed
 
   uint64_t sync_count_ GUARDED_BY(mu_) = 0;
   uint64_t syncdir_count_ GUARDED_BY(mu_) = 0;

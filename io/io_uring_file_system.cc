@@ -28,6 +28,7 @@
 #include <liburing.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -79,6 +80,9 @@ class IoUringReadQueue final : public ReadQueue {
   }
 
   ~IoUringReadQueue() override {
+    // A ring that failed to set up has nothing to tear down: its fields are
+    // zero, and io_uring_queue_exit would close descriptor 0.
+    if (!ring_ready_) return;
     // The kernel may still write into scratch and bounce buffers: wait.
     while (in_flight_ > 0) {
       io_uring_cqe* cqe;
@@ -89,12 +93,19 @@ class IoUringReadQueue final : public ReadQueue {
     io_uring_queue_exit(&ring_);
   }
 
-  int Init() { return InitRing(static_cast<unsigned>(slots_.size()), &ring_); }
+  int Init() {
+    const int rc = InitRing(static_cast<unsigned>(slots_.size()), &ring_);
+    ring_ready_ = rc == 0;
+    return rc;
+  }
 
   size_t depth() const override { return slots_.size(); }
-  size_t pending() const override { return slots_.size() - free_.size(); }
+  // A completed request gives its slot back before it is reaped, so the
+  // ones waiting in completed_ count too.
+  size_t pending() const override { return slots_.size() - free_.size() + completed_.size(); }
 
   void Add(ReadRequest* req) override {
+    assert(pending() < depth());
     const size_t idx = free_.back();
     free_.pop_back();
     Slot& slot = slots_[idx];
@@ -234,7 +245,7 @@ class IoUringReadQueue final : public ReadQueue {
       } else {
         const size_t skip = static_cast<size_t>(req->offset - slot.start);
         const size_t got = slot.done > skip ? std::min(slot.done - skip, req->size) : 0;
-        std::memcpy(req->scratch, slot.buf + skip, got);
+        if (got > 0) std::memcpy(req->scratch, slot.buf + skip, got);  // buf may be null
         req->result = std::string_view(req->scratch, got);
       }
     }
@@ -262,6 +273,7 @@ class IoUringReadQueue final : public ReadQueue {
   }
 
   io_uring ring_{};
+  bool ring_ready_ = false;
   std::vector<Slot> slots_;
   std::vector<size_t> free_;            // free slot indexes
   std::vector<size_t> unsubmitted_;     // added or to retry, not yet prepared
@@ -276,8 +288,12 @@ class IoUringReadQueue final : public ReadQueue {
 // the writer waits only when every buffer is in flight. Flush drains every
 // write; Sync drains, then writes the last partial buffer linked to an
 // fdatasync (IOSQE_IO_LINK: the sync starts only after the write
-// succeeded). The first failed write or sync is sticky: every later call
-// returns it, so a failed sync is never retried and trusted.
+// succeeded). The kernel cancels the linked sync when the write fails or
+// comes back short; a short or retried write is finished unlinked, and
+// then synced on its own. The first failed write or sync is sticky: every
+// later call returns it, so a failed sync is never retried and trusted.
+// Close waits for every write, failed file or not: the kernel reads the
+// buffers until the writes complete.
 //
 // Direct files keep each buffer at an aligned file offset. Their partial
 // last block is written padded (synchronously, after the drain), kept for
@@ -336,6 +352,7 @@ class IoUringWritableFile final : public WritableFile {
   Status Close() override {
     if (fd_ < 0) return Closed("close");
     Status s = FlushAll(/*sync=*/false);
+    Drain();  // after a failure FlushAll returns at once
     if (::close(fd_) != 0 && s.ok()) s = PosixError("close", path_, errno);
     fd_ = -1;
     return s;
@@ -418,8 +435,13 @@ class IoUringWritableFile final : public WritableFile {
     io_uring_cqe_seen(&ring_, cqe);
     if (tag == kSyncTag) {
       sync_in_flight_ = false;
-      // -ECANCELED: the linked write failed, and reported that already.
-      if (res < 0 && res != -ECANCELED && status_.ok()) status_ = PosixError("sync", path_, -res);
+      // -ECANCELED: the linked write failed (and reports that itself), or
+      // was short or asked to be retried, and is resubmitted unlinked.
+      if (res == -ECANCELED) {
+        sync_cancelled_ = true;
+      } else if (res < 0 && status_.ok()) {
+        status_ = PosixError("sync", path_, -res);
+      }
       return;
     }
     Buffer& b = buffers_[tag];
@@ -442,6 +464,19 @@ class IoUringWritableFile final : public WritableFile {
       return;
     }
     b.in_flight = false;
+  }
+
+  // An fdatasync on its own.
+  void StartSync() {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    io_uring_prep_fsync(sqe, fd_, IORING_FSYNC_DATASYNC);
+    io_uring_sqe_set_data64(sqe, kSyncTag);
+    sync_in_flight_ = true;
+    const int rc = SubmitRing(&ring_);
+    if (rc < 0) {
+      sync_in_flight_ = false;
+      status_ = PosixError("sync (io_uring submit)", path_, -rc);
+    }
   }
 
   // Asks again for what buffer i has not written yet.
@@ -473,20 +508,18 @@ class IoUringWritableFile final : public WritableFile {
     if (!direct_) {
       // Buffered: the partial buffer goes out as it is (linked to the sync
       // if one is asked for) and the file continues in the next buffer.
+      sync_cancelled_ = false;
       if (partial) {
         StartWrite(cur_, sync);
       } else if (sync) {
-        io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-        io_uring_prep_fsync(sqe, fd_, IORING_FSYNC_DATASYNC);
-        io_uring_sqe_set_data64(sqe, kSyncTag);
-        sync_in_flight_ = true;
-        const int rc = SubmitRing(&ring_);
-        if (rc < 0) {
-          sync_in_flight_ = false;
-          status_ = PosixError("sync (io_uring submit)", path_, -rc);
-        }
+        StartSync();
       }
       Drain();
+      if (sync_cancelled_ && status_.ok()) {
+        // The write finished unlinked, after its sync was cancelled.
+        StartSync();
+        Drain();
+      }
       if (partial && status_.ok()) Advance();
       return status_;
     }
@@ -527,7 +560,8 @@ class IoUringWritableFile final : public WritableFile {
   Buffer buffers_[kBuffers];
   size_t cur_ = 0;  // the buffer being filled
   bool sync_in_flight_ = false;
-  Status status_;  // the first failure; sticky
+  bool sync_cancelled_ = false;  // a linked sync came back -ECANCELED
+  Status status_;                // the first failure; sticky
 };
 
 class IoUringFileSystem final : public PosixFileSystem {

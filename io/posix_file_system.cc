@@ -169,7 +169,9 @@ Status PosixRandomAccessFile::Read(uint64_t offset, size_t n, std::string_view* 
   }
   const size_t skip = static_cast<size_t>(offset - start);
   const size_t got = done > skip ? std::min(done - skip, n) : 0;
-  std::memcpy(scratch, dst + skip, got);
+  // An empty aligned span never got a bounce buffer: dst may be null, and
+  // memcpy from null is undefined even for 0 bytes.
+  if (got > 0) std::memcpy(scratch, dst + skip, got);
   *result = std::string_view(scratch, got);
   return Status::OK();
 }
