@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Run RocksDB's db_bench and synapsed_bench with one argument string, side by side.
 
-    bench/compare.py [--rounds N] [--out DIR] -- --benchmarks=fillseq,readrandom --num=1000000 ...
+    bench/compare.py [--rounds N] [--out DIR] [--prepare "FLAGS"] -- --benchmarks=... --num=...
 
 Each round runs both tools (alternating which goes first) on fresh database
-directories with exactly the given flags plus --db. Prints, per benchmark, the
+directories with exactly the given flags plus --db. With --prepare, each
+tool first builds its database once with FLAGS, and every round then runs
+the given flags plus --use_existing_db=1 on it (for read benchmarks on a
+database too large to rebuild per round). The CPU time of each run (user +
+system, all threads, from the child's rusage) per operation is reported too. Prints, per benchmark, the
 median ops/sec of each engine, their ratio (synapsed / RocksDB) and the median
 database size on disk after the run; writes the same table as CSV (and as a
 PNG bar chart when gnuplot is installed) into --out.
@@ -17,6 +21,8 @@ import argparse
 import csv
 import os
 import re
+import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -35,6 +41,15 @@ ROCKSDB_NOTE = ("RocksDB: Debian rocksdb-tools db_bench (an assertion-enabled bu
 def parse_results(text):
     """Maps benchmark name -> ops/sec for every result line in text."""
     return {m.group(1): int(m.group(3)) for m in RESULT_RE.finditer(text)}
+
+
+def total_operations(text):
+    return sum(int(m.group(5)) for m in RESULT_RE.finditer(text))
+
+
+def children_cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 UNITS = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
@@ -103,20 +118,30 @@ def dir_size(path):
     return total
 
 
-def run_once(tool, binary, args, workdir, log):
+def run_once(tool, binary, args, workdir, log, keep=False):
+    """One run of tool on workdir/<tool>-db: fresh (removed before and
+    after) unless keep. Returns (ops/sec per benchmark, db bytes, seconds,
+    amplification or None, CPU microseconds per operation)."""
     db = os.path.join(workdir, tool + "-db")
-    shutil.rmtree(db, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(db, ignore_errors=True)
     cmd = [binary] + args + ["--db=" + db]
     start = time.monotonic()
+    cpu_before = children_cpu_seconds()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cpu = children_cpu_seconds() - cpu_before
     elapsed = time.monotonic() - start
     log.write("$ %s\n%s\n" % (" ".join(cmd), proc.stdout))
     if proc.returncode != 0:
         sys.exit("%s failed (exit %d): %s" % (tool, proc.returncode,
                                                proc.stderr.strip().splitlines()[-1:]))
     size = dir_size(db)
-    shutil.rmtree(db, ignore_errors=True)
-    return parse_results(proc.stdout), size, elapsed, parse_amplification(tool, proc.stdout)
+    if not keep:
+        shutil.rmtree(db, ignore_errors=True)
+    ops = total_operations(proc.stdout)
+    cpu_us = cpu * 1e6 / ops if ops else 0.0
+    return (parse_results(proc.stdout), size, elapsed, parse_amplification(tool, proc.stdout),
+            cpu_us)
 
 
 def human_bytes(n):
@@ -157,6 +182,12 @@ def main():
     parser.add_argument("--out", default="build/bench-results")
     parser.add_argument("--synapsed", default="build/release/tools/synapsed_bench")
     parser.add_argument("--db-bench", default=shutil.which("db_bench") or "/usr/bin/db_bench")
+    parser.add_argument("--prepare", default="",
+                        help="flags that build each tool's database once, before the rounds")
+    parser.add_argument("--workdir", default=None,
+                        help="where the databases live (default: a new temporary directory, "
+                             "removed at the end); with --prepare, a database already there "
+                             "is reused and kept")
     parser.add_argument("args", nargs=argparse.REMAINDER,
                         help="db_bench flags (after --), passed unchanged to both tools")
     opts = parser.parse_args()
@@ -172,17 +203,35 @@ def main():
     ops = {"rocksdb": {}, "synapsed": {}}
     sizes = {"rocksdb": [], "synapsed": []}
     amps = {"rocksdb": [], "synapsed": []}
+    cpus = {"rocksdb": [], "synapsed": []}
     order = []
-    workdir = tempfile.mkdtemp(prefix="synapsed-compare-")
+    workdir = opts.workdir or tempfile.mkdtemp(prefix="synapsed-compare-")
+    os.makedirs(workdir, exist_ok=True)
     log_path = os.path.join(opts.out, "compare.log")
+    prepare = shlex.split(opts.prepare)
+    keep = bool(prepare)
+    if keep:
+        args = args + ["--use_existing_db=1"]
     try:
         with open(log_path, "w") as log:
+            for tool in (["rocksdb", "synapsed"] if keep else []):
+                if opts.workdir and os.path.isdir(os.path.join(workdir, tool + "-db")):
+                    print("prepare: reusing %s's database in %s" % (tool, workdir),
+                          file=sys.stderr, flush=True)
+                    continue
+                print("prepare: %s ..." % tool, file=sys.stderr, flush=True)
+                _, size, elapsed, _, _ = run_once(tool, tools[tool], prepare, workdir, log,
+                                                  keep=True)
+                print("  %.1f s, %s on disk" % (elapsed, human_bytes(size)), file=sys.stderr,
+                      flush=True)
             for rnd in range(opts.rounds):
                 pair = ["rocksdb", "synapsed"] if rnd % 2 == 0 else ["synapsed", "rocksdb"]
                 for tool in pair:
                     print("round %d/%d: %s ..." % (rnd + 1, opts.rounds, tool), file=sys.stderr,
                           flush=True)
-                    results, size, elapsed, amp = run_once(tool, tools[tool], args, workdir, log)
+                    results, size, elapsed, amp, cpu_us = run_once(tool, tools[tool], args,
+                                                                   workdir, log, keep=keep)
+                    cpus[tool].append(cpu_us)
                     if amp is not None:
                         amps[tool].append(amp)
                     for name, value in results.items():
@@ -193,7 +242,8 @@ def main():
                     print("  %.1f s, %s on disk" % (elapsed, human_bytes(size)),
                           file=sys.stderr, flush=True)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not (keep and opts.workdir):
+            shutil.rmtree(workdir, ignore_errors=True)
 
     rows = []
     for name in order:
@@ -216,6 +266,11 @@ def main():
         print("%-18s %16d %16d %7.2fx" % (row["benchmark"], row["rocksdb_ops"],
                                           row["synapsed_ops"], row["ratio"]))
     print("%-18s %16s %16s" % ("db size on disk", human_bytes(size_r), human_bytes(size_s)))
+    if cpus["rocksdb"] and cpus["synapsed"]:
+        print("%-18s %16.1f %16.1f" % ("CPU us/op", statistics.median(cpus["rocksdb"]),
+                                        statistics.median(cpus["synapsed"])))
+        print("(CPU us/op: user + system time of the whole process, every thread, over every"
+              " operation of the run)")
     if amps["rocksdb"] and amps["synapsed"]:
         def med(tool, key):
             return statistics.median(a[key] for a in amps[tool])
