@@ -25,6 +25,22 @@ std::string_view CompressionName(BlockCompression type) {
 
 namespace {
 bool WorthKeeping(size_t raw, size_t compressed) { return compressed < raw - raw / 8; }
+
+// Zstd contexts, one of each per thread, made on first use and reused:
+// ZSTD_compress and ZSTD_decompress make (allocate, clear) a context per
+// call, which cost more than decompressing a 4 KiB block does.
+struct ZstdContexts {
+  ZSTD_CCtx* cctx = nullptr;
+  ZSTD_DCtx* dctx = nullptr;
+  ~ZstdContexts() {
+    ZSTD_freeCCtx(cctx);
+    ZSTD_freeDCtx(dctx);
+  }
+};
+ZstdContexts& ThreadZstd() {
+  thread_local ZstdContexts contexts;
+  return contexts;
+}
 }  // namespace
 
 bool CompressBlock(BlockCompression type, int zstd_level, std::string_view input,
@@ -46,9 +62,11 @@ bool CompressBlock(BlockCompression type, int zstd_level, std::string_view input
       return WorthKeeping(input.size(), output->size());
     }
     case BlockCompression::kZstd: {
+      ZstdContexts& z = ThreadZstd();
+      if (z.cctx == nullptr && (z.cctx = ZSTD_createCCtx()) == nullptr) return false;
       output->resize(ZSTD_compressBound(input.size()));
-      size_t n =
-          ZSTD_compress(output->data(), output->size(), input.data(), input.size(), zstd_level);
+      size_t n = ZSTD_compressCCtx(z.cctx, output->data(), output->size(), input.data(),
+                                   input.size(), zstd_level);
       if (ZSTD_isError(n)) return false;
       output->resize(n);
       return WorthKeeping(input.size(), output->size());
@@ -81,8 +99,13 @@ Status UncompressBlock(BlockCompression type, std::string_view payload, std::str
           size > kMaxUncompressedBlockBytes) {
         return Status::Corruption("zstd block", "bad frame header");
       }
+      ZstdContexts& z = ThreadZstd();
+      if (z.dctx == nullptr && (z.dctx = ZSTD_createDCtx()) == nullptr) {
+        return Status::IOError("zstd block", "out of memory for a decompression context");
+      }
       output->resize(static_cast<size_t>(size));
-      size_t n = ZSTD_decompress(output->data(), output->size(), payload.data(), payload.size());
+      size_t n = ZSTD_decompressDCtx(z.dctx, output->data(), output->size(), payload.data(),
+                                     payload.size());
       if (ZSTD_isError(n) || n != size) {
         return Status::Corruption("zstd block", "does not decompress to its size");
       }
