@@ -17,7 +17,7 @@ BUILD_PACKAGES=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config python3
   libxxhash-dev libzstd-dev liblz4-dev liburing-dev libgflags-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
-BENCH_PACKAGES=(rocksdb-tools)
+BENCH_PACKAGES=(rocksdb-tools fio)
 
 # The default benchmark: DESIGN.md section 7's reference workload, exactly.
 # Both engines get this same string.

@@ -1,18 +1,20 @@
 // DB::MultiGet: point lookups of many keys with their data-block reads in
 // flight together (docs/design/io.md, "MultiGet").
 //
-//   1. Plan, without I/O. Each key is looked up in the memtables; for the
-//      ones they do not decide, every table Get would search (level 0 newest
-//      first, then one per level) is prepared in order: range tombstones,
-//      filter and index (TableReader::PrepareGet). A table whose block is
-//      cached is searched at once. Planning of a key stops at the first
-//      table that decides it without I/O, or whose tombstones cover it; a
-//      table that needs a read does not stop it, so the reads of all levels
-//      go out together (a key that a shallower table then decides wastes
-//      the deeper reads: one device round trip instead of one per level).
-//   2. Read. The distinct blocks to read, of every key and table, are put
-//      in flight on one read queue (up to its depth at a time), verified,
-//      decompressed and cached as they complete, in any order.
+//   1. Plan. Each key is looked up in the memtables; for the ones they do
+//      not decide, every table Get would search (level 0 newest first, then
+//      one per level) is prepared in order: range tombstones, filter and
+//      index (TableReader::PrepareGet), all in memory. Each distinct block
+//      is looked up in the block cache once; a cached (or already read)
+//      block is searched at once, and a missing one is put on the read
+//      queue, submitted in groups of 8 so the device works while later keys
+//      are planned. Planning of a key stops at the first table that decides
+//      it, or whose tombstones cover it; a table waiting for a read does
+//      not stop it, so the reads of all levels go out together (a key that
+//      a shallower table then decides wastes the deeper reads: one device
+//      round trip instead of one per level).
+//   2. Read. Every read started is waited for; each is verified,
+//      decompressed and cached as it completes, in any order.
 //   3. Decide. Each key's planned tables are searched in order; the first
 //      that decides answers, exactly as Get would (a failed read answers
 //      with its error only if the lookup gets that far).
@@ -61,28 +63,77 @@ struct BlockSlot {
 
 class MultiGetBatch {
  public:
-  MultiGetBatch(TableCache* tables, const Version& version, const ReadBlockOptions& options)
-      : tables_(tables), version_(version), options_(options) {}
+  MultiGetBatch(TableCache* tables, const Version& version, const ReadBlockOptions& options,
+                ReadQueuePool* queues)
+      : tables_(tables), version_(version), options_(options), queues_(queues) {}
 
-  // Step 1 for one key: plans the table lookups. covering: the memtables'.
+  // Step 1 for one key: plans the table lookups, starting the reads of
+  // blocks not cached as it finds them. covering: the memtables'.
   void Plan(SequenceNumber covering, KeyPlan* plan);
-  // Step 2: reads every block not cached, on queue.
-  void ReadBlocks(ReadQueuePool* queues);
+  // Step 2: waits for every read started.
+  void FinishReads();
   // Step 3: the answer for a planned key, as Get's.
   Status Decide(KeyPlan* plan, std::string* value);
 
  private:
+  // Reads started are submitted in groups of this many, so the device
+  // works on the first keys' blocks while later keys are planned.
+  static constexpr size_t kSubmitEvery = 8;
+
   // The slot of the block lookup names (the cache looked up once per block).
   size_t SlotFor(const TableReader* table, const TableLookup& lookup);
+  // Puts the read of slot's block on the queue.
+  void StartRead(BlockSlot* slot);
+  // Submits what was added; takes whatever has completed meanwhile.
+  void Submit();
+  // Verifies, decompresses and caches a completed read.
+  void Complete(ReadRequest* req);
   // Searches the probe's block; kAbsent if it is not there yet.
   Status Search(const KeyPlan& plan, Probe* probe, TableGet* got, std::string* value);
 
   TableCache* const tables_;
   const Version& version_;
   const ReadBlockOptions options_;
+  ReadQueuePool* const queues_;
+  ReadQueuePool::Lease queue_;  // taken at the first read
+  Status queue_status_;         // why there is no queue, if taking one failed
+  size_t unsubmitted_ = 0;
   std::map<std::pair<const TableReader*, uint64_t>, size_t> distinct_;
   std::deque<BlockSlot> slots_;  // stable addresses: requests point into them
 };
+
+void MultiGetBatch::StartRead(BlockSlot* slot) {
+  if (!queue_ && queue_status_.ok()) queue_ = queues_->Acquire(&queue_status_);
+  if (!queue_) {
+    slot->status = queue_status_;
+    return;
+  }
+  if (queue_->pending() == queue_->depth()) {
+    Submit();
+    if (queue_->pending() == queue_->depth()) Complete(queue_->Reap(/*wait=*/true));
+  }
+  slot->table->PrepareBlockRead(slot->read.handle, &slot->read);
+  slot->read.req.tag = slot;
+  queue_->Add(&slot->read.req);
+  if (++unsubmitted_ >= kSubmitEvery) Submit();
+}
+
+void MultiGetBatch::Submit() {
+  queue_->Submit();
+  unsubmitted_ = 0;
+  while (ReadRequest* done = queue_->Reap(/*wait=*/false)) Complete(done);
+}
+
+void MultiGetBatch::Complete(ReadRequest* req) {
+  auto* slot = static_cast<BlockSlot*>(req->tag);
+  slot->status = slot->table->FinishBlockRead(options_, &slot->read, &slot->block);
+}
+
+void MultiGetBatch::FinishReads() {
+  if (!queue_) return;
+  queue_->Submit();
+  while (ReadRequest* done = queue_->Reap(/*wait=*/true)) Complete(done);
+}
 
 size_t MultiGetBatch::SlotFor(const TableReader* table, const TableLookup& lookup) {
   auto [it, added] = distinct_.emplace(std::make_pair(table, lookup.handle.offset), slots_.size());
@@ -91,6 +142,7 @@ size_t MultiGetBatch::SlotFor(const TableReader* table, const TableLookup& looku
     slot.table = table;
     slot.read.handle = lookup.handle;
     slot.block = table->CachedBlock(lookup.handle);
+    if (slot.block == nullptr) StartRead(&slot);
   }
   return it->second;
 }
@@ -142,33 +194,6 @@ void MultiGetBatch::Plan(SequenceNumber covering, KeyPlan* plan) {
   });
 }
 
-void MultiGetBatch::ReadBlocks(ReadQueuePool* queues) {
-  std::vector<BlockSlot*> to_read;
-  for (BlockSlot& slot : slots_) {
-    if (slot.block == nullptr) to_read.push_back(&slot);
-  }
-  if (to_read.empty()) return;
-  Status s;
-  ReadQueuePool::Lease queue = queues->Acquire(&s);
-  if (!queue) {
-    for (BlockSlot* slot : to_read) slot->status = s;
-    return;
-  }
-  size_t next = 0;
-  for (size_t done = 0; done < to_read.size(); done++) {
-    while (next < to_read.size() && queue->pending() < queue->depth()) {
-      BlockSlot* slot = to_read[next++];
-      slot->table->PrepareBlockRead(slot->read.handle, &slot->read);
-      slot->read.req.tag = slot;
-      queue->Add(&slot->read.req);
-    }
-    queue->Submit();
-    ReadRequest* req = queue->Reap(/*wait=*/true);
-    auto* slot = static_cast<BlockSlot*>(req->tag);
-    slot->status = slot->table->FinishBlockRead(options_, &slot->read, &slot->block);
-  }
-}
-
 Status MultiGetBatch::Decide(KeyPlan* plan, std::string* value) {
   for (Probe& probe : plan->probes) {
     TableGet got;
@@ -197,7 +222,7 @@ std::vector<Status> DBImpl::MultiGet(const ReadOptions& options,
   ReadBlockOptions block_options;
   block_options.verify_checksum = options.verify_checksums;
   block_options.fill_cache = options.fill_cache;
-  MultiGetBatch batch(table_cache_.get(), *view->version, block_options);
+  MultiGetBatch batch(table_cache_.get(), *view->version, block_options, &read_queues_);
 
   std::vector<KeyPlan> plans;
   for (size_t i = 0; i < keys.size(); i++) {
@@ -217,7 +242,7 @@ std::vector<Status> DBImpl::MultiGet(const ReadOptions& options,
     plan.internal_key.assign(lkey.internal_key());
     batch.Plan(covering, &plan);
   }
-  batch.ReadBlocks(&read_queues_);
+  batch.FinishReads();
   for (KeyPlan& plan : plans) {
     result[plan.index] = batch.Decide(&plan, &(*values)[plan.index]);
     if (!result[plan.index].ok()) (*values)[plan.index].clear();
