@@ -75,9 +75,9 @@ cmd_test() {
   # TSan: only the tests that race threads against each other.
   log "configure + build: tsan (concurrency tests)"
   cmake --preset tsan >/dev/null
-  cmake --build --preset tsan -j "$JOBS" --target concurrency_test memtable_test flush_db_test
+  cmake --build --preset tsan -j "$JOBS" --target concurrency_test memtable_test flush_db_test io_db_test
   log "tests: tsan"
-  ctest --preset tsan -R '^(concurrency_test|memtable_test|flush_db_test)$'
+  ctest --preset tsan -R '^(concurrency_test|memtable_test|flush_db_test|io_db_test)$'
 }
 
 cmd_bench() {
