@@ -177,45 +177,19 @@ Status PosixRandomAccessFile::Read(uint64_t offset, size_t n, std::string_view* 
 }
 
 namespace {
-class PosixWritableFile final : public WritableFile {
+// What both posix writable files share: the descriptor, and Flush, Sync and
+// Close around the one thing they do differently, handing what they hold
+// to the kernel (Drain).
+class PosixWritableBase : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {
-    buf_.reserve(kWritableBufferSize);
-  }
-
-  ~PosixWritableFile() override {
-    // The destructor of an unclosed file behaves like Close() (flushing what
-    // is buffered) but has nobody to report to.
-    if (fd_ >= 0) Close().PermitUncheckedError();
-  }
-
-  Status Append(std::string_view data) override {
-    if (fd_ < 0) return Closed("append");
-    size_t fits = std::min(data.size(), kWritableBufferSize - buf_.size());
-    buf_.append(data.data(), fits);
-    data.remove_prefix(fits);
-    if (data.empty()) return Status::OK();
-
-    // The buffer is full and more remains: hand the buffer over, then either
-    // buffer the rest or, if it would fill the buffer again, write it through
-    // without copying.
-    Status s = FlushBuffer("append");
-    if (!s.ok()) return s;
-    if (data.size() < kWritableBufferSize) {
-      buf_.append(data);
-      return Status::OK();
-    }
-    return WriteRaw("append", data);
-  }
-
   Status Flush() override {
     if (fd_ < 0) return Closed("flush");
-    return FlushBuffer("flush");
+    return Drain("flush");
   }
 
   Status Sync() override {
     if (fd_ < 0) return Closed("sync");
-    Status s = FlushBuffer("sync");
+    Status s = Drain("sync");
     if (!s.ok()) return s;
     // fdatasync skips metadata that is not needed to read the data back
     // (mtime), which is all the engine needs; the size is included.
@@ -227,20 +201,60 @@ class PosixWritableFile final : public WritableFile {
 
   Status Close() override {
     if (fd_ < 0) return Closed("close");
-    Status s = FlushBuffer("close");
+    Status s = Drain("close");
     if (CloseFd(fd_) != 0 && s.ok()) s = PosixError("close", path_, errno);
     fd_ = -1;
     return s;
   }
 
-  uint64_t Size() const override { return written_bytes_ + buf_.size(); }
-
- private:
+ protected:
+  PosixWritableBase(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  // Hands every byte held in user space to the kernel.
+  virtual Status Drain(std::string_view op) = 0;
+  // The destructor of an unclosed file behaves like Close() (draining what
+  // is buffered) but has nobody to report to. Derived destructors call it
+  // while their Drain can still run.
+  void CloseInDestructor() {
+    if (fd_ >= 0) Close().PermitUncheckedError();
+  }
   Status Closed(std::string_view op) const {
     return Status::IOError(std::string(op) + " " + path_, "file is closed");
   }
 
-  Status FlushBuffer(std::string_view op) {
+  const std::string path_;
+  int fd_;  // -1 once closed
+};
+
+class PosixWritableFile final : public PosixWritableBase {
+ public:
+  PosixWritableFile(std::string path, int fd) : PosixWritableBase(std::move(path), fd) {
+    buf_.reserve(kWritableBufferSize);
+  }
+  ~PosixWritableFile() override { CloseInDestructor(); }
+
+  Status Append(std::string_view data) override {
+    if (fd_ < 0) return Closed("append");
+    size_t fits = std::min(data.size(), kWritableBufferSize - buf_.size());
+    buf_.append(data.data(), fits);
+    data.remove_prefix(fits);
+    if (data.empty()) return Status::OK();
+
+    // The buffer is full and more remains: hand the buffer over, then either
+    // buffer the rest or, if it would fill the buffer again, write it through
+    // without copying.
+    Status s = Drain("append");
+    if (!s.ok()) return s;
+    if (data.size() < kWritableBufferSize) {
+      buf_.append(data);
+      return Status::OK();
+    }
+    return WriteRaw("append", data);
+  }
+
+  uint64_t Size() const override { return written_bytes_ + buf_.size(); }
+
+ private:
+  Status Drain(std::string_view op) override {
     if (buf_.empty()) return Status::OK();
     const uint64_t before = written_bytes_;
     Status s = WriteRaw(op, buf_);
@@ -267,8 +281,6 @@ class PosixWritableFile final : public WritableFile {
     return Status::OK();
   }
 
-  const std::string path_;
-  int fd_;  // -1 once closed
   std::string buf_;
   uint64_t written_bytes_ = 0;  // bytes handed to write(2)
 };
@@ -278,12 +290,10 @@ class PosixWritableFile final : public WritableFile {
 // writes the partial last block padded with zeros, keeps it in the buffer
 // (the next write rewrites it with more bytes) and cuts the file back to
 // its logical size, so readers never see the padding.
-class PosixDirectWritableFile final : public WritableFile {
+class PosixDirectWritableFile final : public PosixWritableBase {
  public:
-  PosixDirectWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  ~PosixDirectWritableFile() override {
-    if (fd_ >= 0) Close().PermitUncheckedError();
-  }
+  PosixDirectWritableFile(std::string path, int fd) : PosixWritableBase(std::move(path), fd) {}
+  ~PosixDirectWritableFile() override { CloseInDestructor(); }
 
   Status Init() {
     if (!buf_.Reserve(kDirectWriteBufferSize)) return Status::IOError(path_, "out of memory");
@@ -308,36 +318,9 @@ class PosixDirectWritableFile final : public WritableFile {
     return Status::OK();
   }
 
-  Status Flush() override {
-    if (fd_ < 0) return Closed("flush");
-    return FlushTail("flush");
-  }
-
-  Status Sync() override {
-    if (fd_ < 0) return Closed("sync");
-    Status s = FlushTail("sync");
-    if (!s.ok()) return s;
-    while (::fdatasync(fd_) != 0) {
-      if (errno != EINTR) return PosixError("sync", path_, errno);
-    }
-    return Status::OK();
-  }
-
-  Status Close() override {
-    if (fd_ < 0) return Closed("close");
-    Status s = FlushTail("close");
-    if (CloseFd(fd_) != 0 && s.ok()) s = PosixError("close", path_, errno);
-    fd_ = -1;
-    return s;
-  }
-
   uint64_t Size() const override { return buf_offset_ + buf_len_; }
 
  private:
-  Status Closed(std::string_view op) const {
-    return Status::IOError(std::string(op) + " " + path_, "file is closed");
-  }
-
   // Writes the first n (aligned) bytes of the buffer at buf_offset_.
   Status WriteAligned(std::string_view op, size_t n) {
     size_t done = 0;
@@ -354,7 +337,7 @@ class PosixDirectWritableFile final : public WritableFile {
     return Status::OK();
   }
 
-  Status FlushTail(std::string_view op) {
+  Status Drain(std::string_view op) override {
     if (buf_len_ == 0 || buf_len_ == flushed_len_) return Status::OK();
     const size_t padded = static_cast<size_t>(AlignUp(buf_len_, kDirectIoAlignment));
     std::memset(buf_.data() + buf_len_, 0, padded - buf_len_);
@@ -372,8 +355,6 @@ class PosixDirectWritableFile final : public WritableFile {
     return Status::OK();
   }
 
-  const std::string path_;
-  int fd_;  // -1 once closed
   AlignedBuffer buf_;
   uint64_t buf_offset_ = 0;  // aligned file offset of buf_[0]
   size_t buf_len_ = 0;
