@@ -143,6 +143,10 @@ class DBImpl final : public DB {
   // A point lookup at seq in view.
   Status GetFromView(const ReadOptions& options, SequenceNumber seq, const ReadView& view,
                      std::string_view key, std::string* value);
+  // NotSupported if use_direct_reads or use_direct_io_for_flush_and_compaction
+  // is set and the file system cannot open files that way (tmpfs refuses
+  // O_DIRECT): Open fails at once instead of every table read or write.
+  Status CheckDirectIo();
   // How flushes and compactions open the tables they write.
   FileOptions TableWriteOptions() const;
   // Block read options for iterators: the read's, with readahead.

@@ -134,6 +134,8 @@ Status DBImpl::OpenImpl() {
   }
   s = fs_->LockFile(LockFileName(dbname_), &lock_);
   if (!s.ok()) return s;
+  s = CheckDirectIo();
+  if (!s.ok()) return s;
   info_log_ = InfoLog::Open(fs_.get(), dbname_);
   info_log_->Log("synapsed opening %s", dbname_.c_str());
   info_log_->Log("%s; direct reads %s, direct flush/compaction writes %s", io_engine_note_.c_str(),
@@ -166,6 +168,36 @@ Status DBImpl::OpenImpl() {
     compaction_threads_.emplace_back([this] { CompactionThread(); });
   }
   return Status::OK();
+}
+
+Status DBImpl::CheckDirectIo() {
+  if (!options_.use_direct_reads && !options_.use_direct_io_for_flush_and_compaction) {
+    return Status::OK();
+  }
+  // A scratch file (number 0 is never a real file's; a leftover is removed
+  // as a temporary file at the next open) opened the ways tables will be.
+  const std::string probe = TempFileName(dbname_, 0);
+  FileOptions direct;
+  direct.use_direct_io = true;
+  std::unique_ptr<WritableFile> w;
+  Status s = fs_->NewWritableFileWithOptions(
+      probe, options_.use_direct_io_for_flush_and_compaction ? direct : FileOptions(), &w);
+  if (s.ok()) s = w->Append("direct I/O probe");
+  if (s.ok()) s = w->Close();
+  std::unique_ptr<RandomAccessFile> r;
+  if (s.ok() && options_.use_direct_reads) {
+    s = fs_->NewRandomAccessFileWithOptions(probe, direct, &r);
+  }
+  r.reset();
+  w.reset();
+  fs_->RemoveFile(probe).PermitUncheckedError();
+  if (s.IsNotSupported()) {
+    return Status::NotSupported(dbname_,
+                                "direct I/O was asked for and the file system refuses "
+                                "it (" +
+                                    s.ToString() + ")");
+  }
+  return s;
 }
 
 Status DBImpl::ReadIdentity() {

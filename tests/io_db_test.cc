@@ -204,6 +204,67 @@ TEST(IoDbFaultTest, FailedBlockReadFailsOnlyTheKeysThatNeedIt) {
   ASSERT_TRUE(db->Close().ok());
 }
 
+// Default()'s files, with the FileSystem base class's answer to FileOptions:
+// no direct I/O (as a file system without O_DIRECT support, tmpfs, gives).
+class NoDirectIoFileSystem final : public FileSystem {
+ public:
+  Status NewSequentialFile(const std::string& p, std::unique_ptr<SequentialFile>* r) override {
+    return base_->NewSequentialFile(p, r);
+  }
+  Status NewRandomAccessFile(const std::string& p, std::unique_ptr<RandomAccessFile>* r) override {
+    return base_->NewRandomAccessFile(p, r);
+  }
+  Status NewWritableFile(const std::string& p, std::unique_ptr<WritableFile>* r) override {
+    return base_->NewWritableFile(p, r);
+  }
+  Status FileExists(const std::string& p) override { return base_->FileExists(p); }
+  Status GetChildren(const std::string& d, std::vector<std::string>* n) override {
+    return base_->GetChildren(d, n);
+  }
+  Status GetFileSize(const std::string& p, uint64_t* s) override {
+    return base_->GetFileSize(p, s);
+  }
+  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
+  Status RenameFile(const std::string& a, const std::string& b) override {
+    return base_->RenameFile(a, b);
+  }
+  Status Truncate(const std::string& p, uint64_t n) override { return base_->Truncate(p, n); }
+  Status CreateDirIfMissing(const std::string& d) override { return base_->CreateDirIfMissing(d); }
+  Status RemoveDir(const std::string& d) override { return base_->RemoveDir(d); }
+  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
+  Status LockFile(const std::string& p, std::unique_ptr<FileLock>* l) override {
+    return base_->LockFile(p, l);
+  }
+
+ private:
+  const std::shared_ptr<FileSystem> base_ = FileSystem::Default();
+};
+
+// Asking for direct I/O where the file system cannot give it fails Open at
+// once (not every table read or flush later), and leaves nothing behind.
+TEST(IoDbOptionsTest, DirectIoWithoutFileSystemSupportFailsOpen) {
+  TempDir dir("io_db_test");
+  for (int which = 0; which < 3; which++) {
+    Options options;
+    options.create_if_missing = true;
+    options.file_system = std::make_shared<NoDirectIoFileSystem>();
+    options.use_direct_reads = which == 0;
+    options.use_direct_io_for_flush_and_compaction = which == 1;
+    std::unique_ptr<DB> db;
+    Status s = DB::Open(options, dir.path() + "/db", &db);
+    if (which == 2) {
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      ASSERT_TRUE(db->Close().ok());
+      continue;
+    }
+    EXPECT_TRUE(s.IsNotSupported()) << which << ": " << s.ToString();
+    EXPECT_NE(std::string::npos, s.ToString().find("direct I/O")) << s.ToString();
+    std::vector<std::string> children;
+    ASSERT_TRUE(FileSystem::Default()->GetChildren(dir.path() + "/db", &children).ok());
+    for (const auto& c : children) EXPECT_EQ(std::string::npos, c.find("dbtmp")) << c;
+  }
+}
+
 // Makes io_uring_setup fail with ENOSYS in this process, as on a kernel
 // without io_uring (seccomp: the filter only answers that one call).
 bool RefuseIoUringSetup() {

@@ -86,6 +86,7 @@ struct Options {
   IoEngine io_engine = IoEngine::kIoUring;
   // Table files are read with O_DIRECT: the block cache is the only cache,
   // and the operating system's page cache holds none of the table data.
+  // Open fails with NotSupported where the file system refuses O_DIRECT.
   bool use_direct_reads = false;
   // Table files are written by flushes and compactions with O_DIRECT.
   bool use_direct_io_for_flush_and_compaction = false;
