@@ -95,11 +95,13 @@ class MultiGetBatch {
   const Version& version_;
   const ReadBlockOptions options_;
   ReadQueuePool* const queues_;
+  std::map<std::pair<const TableReader*, uint64_t>, size_t> distinct_;
+  std::deque<BlockSlot> slots_;  // stable addresses: requests point into them
+  // Declared after slots_, so it goes first: a lease given back reaps what
+  // is still pending, and those requests live in slots_.
   ReadQueuePool::Lease queue_;  // taken at the first read
   Status queue_status_;         // why there is no queue, if taking one failed
   size_t unsubmitted_ = 0;
-  std::map<std::pair<const TableReader*, uint64_t>, size_t> distinct_;
-  std::deque<BlockSlot> slots_;  // stable addresses: requests point into them
 };
 
 void MultiGetBatch::StartRead(BlockSlot* slot) {
