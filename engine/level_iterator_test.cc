@@ -19,6 +19,7 @@
 #include "sstable/table_builder.h"
 #include "synapsed/cache.h"
 #include "testutil/internal_iterator_walk.h"
+#include "testutil/forwarding_file_system.h"
 #include "testutil/testutil.h"
 #include "util/internal_key.h"
 #include "util/random.h"
@@ -55,48 +56,20 @@ struct Level {
 
 // Forwards to a base file system, counting the random-access files alive at
 // once: each open table holds one, so the peak bounds the tables pinned.
-class CountingFileSystem final : public FileSystem {
+class CountingFileSystem final : public test::ForwardingFileSystem {
  public:
-  explicit CountingFileSystem(std::shared_ptr<FileSystem> base) : base_(std::move(base)) {}
+  explicit CountingFileSystem(std::shared_ptr<FileSystem> base)
+      : ForwardingFileSystem(std::move(base)) {}
 
   int peak_open() const { return peak_; }
   void ResetPeak() { peak_ = open_; }
 
-  Status NewSequentialFile(const std::string& path,
-                           std::unique_ptr<SequentialFile>* result) override {
-    return base_->NewSequentialFile(path, result);
-  }
   Status NewRandomAccessFile(const std::string& path,
                              std::unique_ptr<RandomAccessFile>* result) override {
     std::unique_ptr<RandomAccessFile> file;
-    Status s = base_->NewRandomAccessFile(path, &file);
+    Status s = base()->NewRandomAccessFile(path, &file);
     if (s.ok()) *result = std::make_unique<Counted>(std::move(file), this);
     return s;
-  }
-  Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* result) override {
-    return base_->NewWritableFile(path, result);
-  }
-  Status FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
-    return base_->GetChildren(dir, names);
-  }
-  Status GetFileSize(const std::string& path, uint64_t* size) override {
-    return base_->GetFileSize(path, size);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Status RenameFile(const std::string& src, const std::string& target) override {
-    return base_->RenameFile(src, target);
-  }
-  Status Truncate(const std::string& path, uint64_t size) override {
-    return base_->Truncate(path, size);
-  }
-  Status CreateDirIfMissing(const std::string& dir) override {
-    return base_->CreateDirIfMissing(dir);
-  }
-  Status RemoveDir(const std::string& dir) override { return base_->RemoveDir(dir); }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
-  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
-    return base_->LockFile(path, lock);
   }
 
  private:
@@ -116,7 +89,6 @@ class CountingFileSystem final : public FileSystem {
     CountingFileSystem* const fs_;
   };
 
-  const std::shared_ptr<FileSystem> base_;
   int open_ = 0;
   int peak_ = 0;
 };

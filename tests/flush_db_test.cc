@@ -18,6 +18,7 @@
 #include "synapsed/cache.h"
 #include "synapsed/db.h"
 #include "tests/history.h"
+#include "testutil/forwarding_file_system.h"
 #include "testutil/testutil.h"
 
 namespace synapsed {
@@ -622,9 +623,10 @@ TEST_P(CompactionStyleTest, PendingCompactionBytesStallWrites) {
 
 // A file system whose table reads wait while a gate is closed (for the
 // files named when it closed), so a test can hold a compaction mid-merge.
-class GatedFileSystem final : public FileSystem {
+class GatedFileSystem final : public test::ForwardingFileSystem {
  public:
-  explicit GatedFileSystem(std::shared_ptr<FileSystem> base) : base_(std::move(base)) {}
+  explicit GatedFileSystem(std::shared_ptr<FileSystem> base)
+      : ForwardingFileSystem(std::move(base)) {}
 
   void Close(std::set<std::string> paths) {
     std::lock_guard<std::mutex> l(mu_);
@@ -640,38 +642,12 @@ class GatedFileSystem final : public FileSystem {
     return waiting_;
   }
 
-  Status NewSequentialFile(const std::string& p, std::unique_ptr<SequentialFile>* r) override {
-    return base_->NewSequentialFile(p, r);
-  }
   Status NewRandomAccessFile(const std::string& p,
                              std::unique_ptr<RandomAccessFile>* r) override {
     std::unique_ptr<RandomAccessFile> file;
-    Status s = base_->NewRandomAccessFile(p, &file);
+    Status s = base()->NewRandomAccessFile(p, &file);
     if (s.ok()) *r = std::make_unique<GatedFile>(this, p, std::move(file));
     return s;
-  }
-  Status NewWritableFile(const std::string& p, std::unique_ptr<WritableFile>* r) override {
-    return base_->NewWritableFile(p, r);
-  }
-  Status FileExists(const std::string& p) override { return base_->FileExists(p); }
-  Status GetChildren(const std::string& d, std::vector<std::string>* n) override {
-    return base_->GetChildren(d, n);
-  }
-  Status GetFileSize(const std::string& p, uint64_t* size) override {
-    return base_->GetFileSize(p, size);
-  }
-  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
-  Status RenameFile(const std::string& a, const std::string& b) override {
-    return base_->RenameFile(a, b);
-  }
-  Status Truncate(const std::string& p, uint64_t size) override {
-    return base_->Truncate(p, size);
-  }
-  Status CreateDirIfMissing(const std::string& d) override { return base_->CreateDirIfMissing(d); }
-  Status RemoveDir(const std::string& d) override { return base_->RemoveDir(d); }
-  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
-  Status LockFile(const std::string& p, std::unique_ptr<FileLock>* l) override {
-    return base_->LockFile(p, l);
   }
 
  private:
@@ -698,7 +674,6 @@ class GatedFileSystem final : public FileSystem {
     waiting_--;
   }
 
-  const std::shared_ptr<FileSystem> base_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::set<std::string> gated_;

@@ -24,6 +24,7 @@
 #include "synapsed/db.h"
 #include "synapsed/file_system.h"
 #include "synapsed/options.h"
+#include "testutil/forwarding_file_system.h"
 #include "testutil/testutil.h"
 #include "util/random.h"
 
@@ -206,38 +207,9 @@ TEST(IoDbFaultTest, FailedBlockReadFailsOnlyTheKeysThatNeedIt) {
 
 // Default()'s files, with the FileSystem base class's answer to FileOptions:
 // no direct I/O (as a file system without O_DIRECT support, tmpfs, gives).
-class NoDirectIoFileSystem final : public FileSystem {
+class NoDirectIoFileSystem final : public test::ForwardingFileSystem {
  public:
-  Status NewSequentialFile(const std::string& p, std::unique_ptr<SequentialFile>* r) override {
-    return base_->NewSequentialFile(p, r);
-  }
-  Status NewRandomAccessFile(const std::string& p, std::unique_ptr<RandomAccessFile>* r) override {
-    return base_->NewRandomAccessFile(p, r);
-  }
-  Status NewWritableFile(const std::string& p, std::unique_ptr<WritableFile>* r) override {
-    return base_->NewWritableFile(p, r);
-  }
-  Status FileExists(const std::string& p) override { return base_->FileExists(p); }
-  Status GetChildren(const std::string& d, std::vector<std::string>* n) override {
-    return base_->GetChildren(d, n);
-  }
-  Status GetFileSize(const std::string& p, uint64_t* s) override {
-    return base_->GetFileSize(p, s);
-  }
-  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
-  Status RenameFile(const std::string& a, const std::string& b) override {
-    return base_->RenameFile(a, b);
-  }
-  Status Truncate(const std::string& p, uint64_t n) override { return base_->Truncate(p, n); }
-  Status CreateDirIfMissing(const std::string& d) override { return base_->CreateDirIfMissing(d); }
-  Status RemoveDir(const std::string& d) override { return base_->RemoveDir(d); }
-  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
-  Status LockFile(const std::string& p, std::unique_ptr<FileLock>* l) override {
-    return base_->LockFile(p, l);
-  }
-
- private:
-  const std::shared_ptr<FileSystem> base_ = FileSystem::Default();
+  NoDirectIoFileSystem() : ForwardingFileSystem(FileSystem::Default()) {}
 };
 
 // Asking for direct I/O where the file system cannot give it fails Open at
