@@ -1,8 +1,40 @@
 #include "sstable/block.h"
 
+#include <algorithm>
+#include <cassert>
+
 #include "util/coding.h"
+#include "util/internal_key.h"
 
 namespace synapsed {
+namespace {
+
+// Decodes the header of the entry at `offset` (entries end at `limit`);
+// false if it runs past them.
+bool DecodeEntryAt(const char* data, uint32_t limit, uint32_t offset, uint32_t* shared,
+                   uint32_t* unshared, uint32_t* value_size, const char** key_delta) {
+  const char* p = data + offset;
+  const char* end = data + limit;
+  if ((p = GetVarint32Ptr(p, end, shared)) == nullptr) return false;
+  if ((p = GetVarint32Ptr(p, end, unshared)) == nullptr) return false;
+  if ((p = GetVarint32Ptr(p, end, value_size)) == nullptr) return false;
+  if (static_cast<uint64_t>(end - p) < static_cast<uint64_t>(*unshared) + *value_size) {
+    return false;
+  }
+  *key_delta = p;
+  return true;
+}
+
+// The 8 bytes of s from `from` on, zero-padded, as a big-endian integer.
+uint64_t Prefix64(std::string_view s, size_t from) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; i++) {
+    v = (v << 8) | (from + i < s.size() ? static_cast<uint8_t>(s[from + i]) : 0);
+  }
+  return v;
+}
+
+}  // namespace
 
 int CompareBytes(std::string_view a, std::string_view b) { return a.compare(b); }
 
@@ -27,6 +59,68 @@ Block::Block(std::string contents) : data_(std::move(contents)) {
   }
   restart_offset_ = restart_offset;
   num_restarts_ = static_cast<uint32_t>(n);
+}
+
+// The key stored whole at restart point `index`; false if it is damaged.
+bool Block::RestartKey(uint32_t index, std::string_view* key) const {
+  const uint32_t offset = DecodeFixed32(data_.data() + restart_offset_ + index * sizeof(uint32_t));
+  uint32_t shared, unshared, value_size;
+  const char* delta;
+  if (offset >= restart_offset_ ||
+      !DecodeEntryAt(data_.data(), restart_offset_, offset, &shared, &unshared, &value_size,
+                     &delta) ||
+      shared != 0) {
+    return false;
+  }
+  *key = std::string_view(delta, unshared);
+  return true;
+}
+
+std::shared_ptr<const Block> Block::NewIndexBlock(std::string contents) {
+  auto block = std::make_shared<Block>(std::move(contents));
+  block->BuildPrefixIndex();
+  return block;
+}
+
+void Block::BuildPrefixIndex() {
+  if (!ok() || restart_offset_ == 0) return;  // malformed, or no entries
+  std::vector<std::string_view> users(num_restarts_);
+  for (uint32_t i = 0; i < num_restarts_; i++) {
+    std::string_view key;
+    if (!RestartKey(i, &key) || key.size() < kTagBytes) return;
+    users[i] = ExtractUserKey(key);
+  }
+  // Sorted keys between the first and the last share what those two share.
+  const std::string_view first = users.front(), last = users.back();
+  size_t common = 0;
+  while (common < first.size() && common < last.size() && first[common] == last[common]) common++;
+  auto index = std::make_unique<PrefixIndex>();
+  index->common.assign(first.substr(0, common));
+  index->prefixes.reserve(num_restarts_);
+  for (uint32_t i = 0; i < num_restarts_; i++) {
+    const uint64_t p = Prefix64(users[i], common);
+    // Unsorted restart keys (damage the checksum missed, or a block read
+    // unverified) would make the search below wrong, not just slow.
+    if (!users[i].starts_with(index->common) || (i > 0 && p < index->prefixes.back())) return;
+    index->prefixes.push_back(p);
+  }
+  for (size_t i = 0; i < index->prefixes.size(); i += PrefixIndex::kSampleStride) {
+    index->samples.push_back(index->prefixes[i]);
+  }
+  prefix_index_ = std::move(index);
+}
+
+// The first i with prefixes[i] > t (upper) or >= t (!upper); size() if none.
+size_t Block::PrefixIndex::Bound(uint64_t t, bool upper) const {
+  auto before = [&](uint64_t p) { return upper ? p <= t : p < t; };
+  // The first sample not before t: the answer is at most its position, and
+  // past the sample before it.
+  const size_t j = std::partition_point(samples.begin(), samples.end(), before) - samples.begin();
+  if (j == 0) return 0;
+  const size_t begin = (j - 1) * kSampleStride + 1;
+  const size_t end = std::min(prefixes.size(), j * kSampleStride);
+  return std::partition_point(prefixes.begin() + begin, prefixes.begin() + end, before) -
+         prefixes.begin();
 }
 
 // Positioned entries are decoded one at a time from their offset: the key is
@@ -81,9 +175,13 @@ class Block::Iter final : public InternalIterator {
 
   void Seek(std::string_view target) override {
     if (!block_->ok()) return;
-    // Binary search for the last restart point whose key is < target; keys at
-    // restart points are stored whole (shared = 0).
+    // Binary search for the last restart point whose key is < target (0 if
+    // none); keys at restart points are stored whole (shared = 0).
     uint32_t left = 0, right = block_->num_restarts_ - 1;
+    if (block_->prefix_index_ != nullptr && target.size() >= kTagBytes) {
+      assert(compare_ == CompareInternalKeys);
+      NarrowByPrefix(ExtractUserKey(target), &left, &right);
+    }
     while (left < right) {
       uint32_t mid = (left + right + 1) / 2;
       std::string_view mid_key;
@@ -111,6 +209,26 @@ class Block::Iter final : public InternalIterator {
   }
 
  private:
+  // Narrows [*left, *right], the binary search's range, to the restart
+  // points whose prefix equals the target's: those before have smaller keys,
+  // those after larger ones. Usually that leaves one point or none.
+  void NarrowByPrefix(std::string_view user_key, uint32_t* left, uint32_t* right) const {
+    const PrefixIndex& index = *block_->prefix_index_;
+    const int c = user_key.substr(0, index.common.size()).compare(index.common);
+    if (c != 0) {
+      // Below or above every restart key.
+      *left = *right = c < 0 ? 0 : block_->num_restarts_ - 1;
+      return;
+    }
+    const uint64_t t = Prefix64(user_key, index.common.size());
+    const size_t lo = index.Bound(t, /*upper=*/false);
+    const size_t hi = index.Bound(t, /*upper=*/true);
+    // Points before lo are < target; at hi and after, > target. The answer
+    // is lo - 1 unless a point in [lo, hi) is < target too.
+    *left = lo == 0 ? 0 : static_cast<uint32_t>(lo - 1);
+    *right = hi == 0 ? 0 : static_cast<uint32_t>(hi - 1);
+  }
+
   uint32_t RestartPoint(uint32_t index) const {
     return DecodeFixed32(data_ + block_->restart_offset_ + index * sizeof(uint32_t));
   }
@@ -129,31 +247,16 @@ class Block::Iter final : public InternalIterator {
     value_ = {};
   }
 
-  // Decodes the entry header at p; false if it runs past the entries.
   bool DecodeEntry(uint32_t offset, uint32_t* shared, uint32_t* unshared, uint32_t* value_size,
                    const char** key_delta) const {
-    const char* p = data_ + offset;
-    const char* limit = data_ + limit_;
-    if ((p = GetVarint32Ptr(p, limit, shared)) == nullptr) return false;
-    if ((p = GetVarint32Ptr(p, limit, unshared)) == nullptr) return false;
-    if ((p = GetVarint32Ptr(p, limit, value_size)) == nullptr) return false;
-    if (static_cast<uint64_t>(limit - p) < static_cast<uint64_t>(*unshared) + *value_size) {
-      return false;
-    }
-    *key_delta = p;
-    return true;
+    return DecodeEntryAt(data_, limit_, offset, shared, unshared, value_size, key_delta);
   }
 
   bool KeyAtRestart(uint32_t index, std::string_view* key) {
-    uint32_t shared, unshared, value_size;
-    const char* delta;
-    const uint32_t offset = RestartPoint(index);
-    if (offset >= limit_ || !DecodeEntry(offset, &shared, &unshared, &value_size, &delta) ||
-        shared != 0) {
+    if (!block_->RestartKey(index, key)) {
       Corrupt("bad restart entry");
       return false;
     }
-    *key = std::string_view(delta, unshared);
     return true;
   }
 

@@ -237,7 +237,7 @@ Status TableReader::Open(const TableReaderOptions& options, std::unique_ptr<Rand
   s = ReadBlock(*rep->file, rep->file_name, rep->footer.table_seed, rep->footer.index, verify,
                 &contents);
   if (!s.ok()) return s;
-  rep->index = std::make_shared<const Block>(std::move(contents));
+  rep->index = Block::NewIndexBlock(std::move(contents));
   if (!rep->index->ok()) return rep->Corrupt("malformed index block");
 
   s = ReadBlock(*rep->file, rep->file_name, rep->footer.table_seed, rep->footer.metaindex, verify,
