@@ -13,8 +13,8 @@
 // cannot flush T2's frequently used entries.
 //
 // Ghosts are keyed by the key's 64-bit hash, not a key copy: eviction then
-// neither copies nor allocates a key, and a collision (odds ~2^-64 per pair)
-// could only mis-steer p, never return a wrong value.
+// neither copies a key nor compares one, and a collision (odds ~2^-64 per
+// pair) could only mis-steer p, never return a wrong value.
 //
 // Bounds kept after every Insert and Release (the paper's, in bytes):
 // |T1| + |B1| <= c and |T1| + |T2| + |B1| + |B2| <= 2c, trimming ghosts from
@@ -24,7 +24,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <unordered_map>
 
 #include "cache/cache_shard.h"
 
@@ -35,6 +34,9 @@ namespace {
 class ArcShard final : public CacheShard {
  public:
   explicit ArcShard(size_t capacity) : CacheShard(capacity) {}
+  ~ArcShard() override {
+    ghosts_.ForEach([](Ghost* ghost) { delete ghost; });
+  }
 
   void AddState(ArcState* state) EXCLUDES(mu_) {
     MutexLock lock(&mu_);
@@ -58,7 +60,6 @@ class ArcShard final : public CacheShard {
     const size_t charge;
     const uint8_t list;  // kB1 or kB2
   };
-  using GhostMap = std::unordered_map<uint64_t, Ghost>;
 
   void OnHit(CacheNode* node) REQUIRES(mu_) override {
     if (node->queue == kT1) MoveToQueue(node, kT2);
@@ -68,15 +69,16 @@ class ArcShard final : public CacheShard {
   void TrimHistory() REQUIRES(mu_) override;
   // An erased key starts over: its history must not steer p when it returns.
   void AfterErase(uint64_t hash) REQUIRES(mu_) override {
-    if (auto it = ghosts_.find(hash); it != ghosts_.end()) DropGhost(it);
+    if (Ghost* ghost = FindGhost(hash)) DropGhost(ghost);
   }
 
   void Adapt(const Ghost& ghost) REQUIRES(mu_);
-  void AddGhost(uint64_t hash, size_t charge, uint8_t list) REQUIRES(mu_);
-  void DropGhost(GhostMap::iterator it) REQUIRES(mu_);
-  void DropGhostLru(uint8_t list) REQUIRES(mu_) {
-    DropGhost(ghosts_.find(history_[list].lru()->hash));
+  Ghost* FindGhost(uint64_t hash) const REQUIRES(mu_) {
+    return ghosts_.Find(hash, [](const Ghost*) { return true; });  // one per hash
   }
+  void AddGhost(uint64_t hash, size_t charge, uint8_t list) REQUIRES(mu_);
+  void DropGhost(Ghost* ghost) REQUIRES(mu_);
+  void DropGhostLru(uint8_t list) REQUIRES(mu_) { DropGhost(history_[list].lru()); }
 
   // |T1| + |T2| + |B1| + |B2|
   size_t total_bytes() const REQUIRES(mu_) {
@@ -84,21 +86,22 @@ class ArcShard final : public CacheShard {
   }
 
   size_t target_t1_bytes_ GUARDED_BY(mu_) = 0;  // p
-  // Node-based map: a Ghost never moves, so the history lists link it in place.
-  GhostMap ghosts_ GUARDED_BY(mu_);
+  // The ghosts of B1 and B2, owned through this index, at most one per hash;
+  // each is linked in place into its history list.
+  HashIndex<Ghost> ghosts_ GUARDED_BY(mu_);
   IntrusiveList<Ghost> history_[2] GUARDED_BY(mu_);
   size_t history_bytes_[2] GUARDED_BY(mu_) = {};
 };
 
 CacheShard::Placement ArcShard::PlaceNew(uint64_t hash, bool replacing) {
-  auto it = ghosts_.find(hash);
-  if (it == ghosts_.end()) {
+  Ghost* ghost = FindGhost(hash);
+  if (ghost == nullptr) {
     // A resident key inserted again was referenced again: it is frequent.
     return Placement{replacing ? kT2 : kT1, false};
   }
-  const bool frequent_history = it->second.list == kB2;
-  Adapt(it->second);
-  DropGhost(it);
+  const bool frequent_history = ghost->list == kB2;
+  Adapt(*ghost);
+  DropGhost(ghost);
   return Placement{kT2, frequent_history};
 }
 
@@ -156,18 +159,18 @@ void ArcShard::TrimHistory() {
 
 void ArcShard::AddGhost(uint64_t hash, size_t charge, uint8_t list) {
   // A resident key has no ghost, so this only triggers on a hash collision.
-  if (auto it = ghosts_.find(hash); it != ghosts_.end()) DropGhost(it);
-  auto [it, inserted] = ghosts_.try_emplace(hash, hash, charge, list);
-  assert(inserted);
-  history_[list].PushMru(&it->second);
+  if (Ghost* old = FindGhost(hash)) DropGhost(old);
+  auto* ghost = new Ghost(hash, charge, list);
+  ghosts_.Insert(hash, ghost);
+  history_[list].PushMru(ghost);
   history_bytes_[list] += charge;
 }
 
-void ArcShard::DropGhost(GhostMap::iterator it) {
-  Ghost& ghost = it->second;
-  ghost.Unlink();
-  history_bytes_[ghost.list] -= ghost.charge;
-  ghosts_.erase(it);
+void ArcShard::DropGhost(Ghost* ghost) {
+  ghost->Unlink();
+  history_bytes_[ghost->list] -= ghost->charge;
+  ghosts_.Erase(ghost->hash, ghost);
+  delete ghost;
 }
 
 }  // namespace

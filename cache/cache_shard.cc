@@ -5,8 +5,9 @@
 namespace synapsed::cache_internal {
 
 CacheShard::~CacheShard() {
-  // Destroying table_ frees the resident values; pinned ones would dangle.
+  // Frees the resident values; pinned ones would dangle.
   assert(detached_.empty());
+  table_.ForEach([](CacheNode* node) { delete node; });
 }
 
 Cache::Handle* CacheShard::Insert(std::string_view key, uint64_t hash, void* value, size_t charge,
@@ -17,9 +18,9 @@ Cache::Handle* CacheShard::Insert(std::string_view key, uint64_t hash, void* val
   Garbage garbage;  // declared before `lock`: freed after the unlock
   MutexLock lock(&mu_);
   inserts_++;
-  auto it = table_.find(TableKey{hash, key});
-  const bool replacing = it != table_.end();
-  if (replacing) Remove(it, &garbage);
+  CacheNode* old = FindResident(key, hash);
+  const bool replacing = old != nullptr;
+  if (replacing) Remove(old, &garbage);
   const Placement placement = PlaceNew(hash, replacing);
   assert(placement.queue < kNumQueues);
   MakeRoom(charge, placement, &garbage);
@@ -30,20 +31,19 @@ Cache::Handle* CacheShard::Insert(std::string_view key, uint64_t hash, void* val
   usage_ += charge;
   pinned_bytes_ += charge;
   queue_bytes_[placement.queue] += charge;
-  table_.emplace(TableKey{hash, node->key}, std::move(fresh));
+  table_.Insert(hash, fresh.release());
   TrimHistory();
   return node;
 }
 
 Cache::Handle* CacheShard::Lookup(std::string_view key, uint64_t hash) {
   MutexLock lock(&mu_);
-  auto it = table_.find(TableKey{hash, key});
-  if (it == table_.end()) {
+  CacheNode* node = FindResident(key, hash);
+  if (node == nullptr) {
     misses_++;
     return nullptr;
   }
   hits_++;
-  CacheNode* node = it->second.get();
   if (node->refs++ == 0) {
     node->Unlink();  // pinned entries stay out of the eviction queues
     pinned_bytes_ += node->charge;
@@ -61,7 +61,7 @@ void CacheShard::Release(CacheNode* node) {
   if (!node->in_cache) {
     auto it = detached_.find(node);
     assert(it != detached_.end());
-    garbage.push_back(std::move(it->second));
+    garbage.Add(it->second.release());
     detached_.erase(it);
     return;
   }
@@ -75,8 +75,7 @@ void CacheShard::Release(CacheNode* node) {
 void CacheShard::Erase(std::string_view key, uint64_t hash) {
   Garbage garbage;  // declared before `lock`: freed after the unlock
   MutexLock lock(&mu_);
-  auto it = table_.find(TableKey{hash, key});
-  if (it != table_.end()) Remove(it, &garbage);
+  if (CacheNode* node = FindResident(key, hash)) Remove(node, &garbage);
   AfterErase(hash);
 }
 
@@ -94,10 +93,8 @@ void CacheShard::AddStats(Cache::Stats* stats) {
 CacheShard::Evicted CacheShard::EvictLru(uint8_t queue, Garbage* garbage) {
   CacheNode* victim = queues_[queue].lru();
   const Evicted evicted{victim->hash, victim->charge};
-  auto it = table_.find(TableKey{victim->hash, victim->key});
-  assert(it != table_.end() && it->second.get() == victim);
   evictions_++;
-  Remove(it, garbage);
+  Remove(victim, garbage);
   return evicted;
 }
 
@@ -115,19 +112,18 @@ void CacheShard::MakeRoom(size_t charge, const Placement& incoming, Garbage* gar
   }
 }
 
-void CacheShard::Remove(Table::iterator it, Garbage* garbage) {
-  CacheNode* node = it->second.get();
+void CacheShard::Remove(CacheNode* node, Garbage* garbage) {
+  assert(node->in_cache);
+  table_.Erase(node->hash, node);
   usage_ -= node->charge;
   queue_bytes_[node->queue] -= node->charge;
   node->in_cache = false;
   if (node->refs == 0) {
     node->Unlink();
-    garbage->push_back(std::move(it->second));
+    garbage->Add(node);
   } else {
-    detached_.emplace(node, std::move(it->second));
+    detached_.emplace(node, std::unique_ptr<CacheNode>(node));
   }
-  // The table's key views the node's key, which is still alive here.
-  table_.erase(it);
 }
 
 int ShardBitsFor(size_t capacity, int requested) {

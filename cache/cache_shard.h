@@ -1,8 +1,8 @@
 // CacheShard: the mechanism shared by the ARC and LRU caches; ShardedCache: the
 // public Cache that hashes keys (Hash64) to 2^bits shards.
 //
-// A shard owns its resident entries (table_) and the pinned entries that have
-// already left it (detached_). A resident entry sits in one of two queues, which
+// A shard owns its resident entries (indexed by hash in table_) and the pinned
+// entries that have already left it (detached_). A resident entry sits in one of two queues, which
 // the policy names (ARC: T1 and T2; LRU uses only queue 0). Pinned entries are
 // unlinked from their queue while pinned, so eviction never sees them and never
 // scans past them; Release re-links an entry at its queue's MRU end once the
@@ -10,7 +10,7 @@
 // queues by everything they hold.
 //
 // The policy supplies four hooks (below), all called with mu_ held. Values are
-// freed outside mu_: nodes to free collect in a Garbage vector declared before
+// freed outside mu_: nodes to free collect in a Garbage list declared before
 // the MutexLock, so they are destroyed after the lock is released.
 //
 // Thread safety: one Mutex per shard guards all of its state. A shard's mutex is
@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cache/hash_index.h"
 #include "synapsed/cache.h"
 #include "util/hash.h"
 #include "util/mutex.h"
@@ -106,6 +107,29 @@ struct CacheNode : Cache::Handle, ListLinks {
   bool in_cache = false;  // in table_ (false: detached or not yet inserted)
 };
 
+// Nodes taken out of a shard, freed (values and all) when the Garbage goes
+// out of scope: declared before a MutexLock, that is after the unlock. The
+// nodes are chained through their own (free) list links, so collecting them
+// allocates nothing.
+class Garbage {
+ public:
+  Garbage() = default;
+  Garbage(const Garbage&) = delete;
+  Garbage& operator=(const Garbage&) = delete;
+  ~Garbage() {
+    while (!nodes_.empty()) {
+      CacheNode* node = nodes_.lru();
+      node->Unlink();
+      delete node;
+    }
+  }
+  // REQUIRES: node is in no list and no longer reachable from any shard.
+  void Add(CacheNode* node) { nodes_.PushMru(node); }
+
+ private:
+  IntrusiveList<CacheNode> nodes_;
+};
+
 class CacheShard {
  public:
   explicit CacheShard(size_t capacity) : capacity_(capacity) {}
@@ -125,7 +149,6 @@ class CacheShard {
 
  protected:
   static constexpr int kNumQueues = 2;
-  using Garbage = std::vector<std::unique_ptr<CacheNode>>;
   struct Placement {
     uint8_t queue = 0;
     // ARC's tie-break: the key came back from the T2 history list (B2).
@@ -166,29 +189,23 @@ class CacheShard {
   Mutex mu_;
 
  private:
-  // Keyed by the hash already computed for the shard, so the table never
-  // hashes a key again; the hash is compared first.
-  struct TableKey {
-    uint64_t hash;
-    std::string_view key;  // points into the node's own key
-    bool operator==(const TableKey&) const = default;
-  };
-  struct TableKeyHash {
-    size_t operator()(const TableKey& k) const { return static_cast<size_t>(k.hash); }
-  };
-  using Table = std::unordered_map<TableKey, std::unique_ptr<CacheNode>, TableKeyHash>;
-
+  // The resident entry for key, or null. The hash already computed for the
+  // shard keys the index, so a key is never hashed twice.
+  CacheNode* FindResident(std::string_view key, uint64_t hash) const REQUIRES(mu_) {
+    return table_.Find(hash, [key](const CacheNode* node) { return node->key == key; });
+  }
   // usage_ + charge <= capacity_, without overflow.
   bool Fits(size_t charge) const REQUIRES(mu_) {
     return usage_ <= capacity_ && charge <= capacity_ - usage_;
   }
   void MakeRoom(size_t charge, const Placement& incoming, Garbage* garbage) REQUIRES(mu_);
-  // Takes an entry out of the cache: to *garbage if unpinned, else to detached_
-  // until its last Release.
-  void Remove(Table::iterator it, Garbage* garbage) REQUIRES(mu_);
+  // Takes a resident entry out of the cache: to *garbage if unpinned, else to
+  // detached_ until its last Release.
+  void Remove(CacheNode* node, Garbage* garbage) REQUIRES(mu_);
 
   const size_t capacity_;
-  Table table_ GUARDED_BY(mu_);  // the resident entries
+  // The resident entries, which the shard owns through this index.
+  HashIndex<CacheNode> table_ GUARDED_BY(mu_);
   // Pinned entries already erased or replaced: kept alive for their handles,
   // freed by the last Release.
   std::unordered_map<const CacheNode*, std::unique_ptr<CacheNode>> detached_ GUARDED_BY(mu_);
