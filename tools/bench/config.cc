@@ -49,8 +49,9 @@ DEFINE_uint64(soft_pending_compaction_bytes_limit, 64ull << 30,
 DEFINE_uint64(hard_pending_compaction_bytes_limit, 256ull << 30,
               "Pending compaction bytes that stop writes; 0 = none.");
 DEFINE_string(
-    bottommost_compression, "zstd",
-    "Compression of bottommost tables: none, lz4, zstd, or disable (= compression_type).");
+    bottommost_compression, "disable",
+    "Compression of bottommost tables: none, lz4, zstd, or disable (= compression_type, as in "
+    "db_bench, which has no such flag).");
 DEFINE_bool(use_existing_db, false, "Use the existing database instead of a fresh one.");
 DEFINE_string(db, "", "Database directory (default /tmp/synapsedtest-<uid>/dbbench).");
 DEFINE_bool(sync, false, "Sync every write.");
