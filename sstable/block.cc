@@ -222,7 +222,11 @@ class Block::Iter final : public InternalIterator {
     }
     const uint64_t t = Prefix64(user_key, index.common.size());
     const size_t lo = index.Bound(t, /*upper=*/false);
-    const size_t hi = index.Bound(t, /*upper=*/true);
+    // Usually no prefix, or one, equals t: step over them rather than search
+    // again (a run longer than a cache line of them is searched).
+    size_t hi = lo;
+    while (hi < index.prefixes.size() && index.prefixes[hi] == t && hi - lo < 8) hi++;
+    if (hi - lo == 8) hi = index.Bound(t, /*upper=*/true);
     // Points before lo are < target; at hi and after, > target. The answer
     // is lo - 1 unless a point in [lo, hi) is < target too.
     *left = lo == 0 ? 0 : static_cast<uint32_t>(lo - 1);
