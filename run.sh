@@ -2,8 +2,12 @@
 # synapsed: the two commands of README.md.
 #
 #   ./run.sh test    install missing Debian packages, build (Release and
-#                    ASan+UBSan), run every test in both, and the concurrency
-#                    tests under TSan
+#                    ASan+UBSan), run every test in both, the concurrency
+#                    tests under TSan, then every fuzz target for
+#                    FUZZ_SECONDS (default 60) each
+#   ./run.sh soak    the long runs: every fuzz target for FUZZ_SECONDS
+#                    (default 1800) each (docs/testing.md)
+#   ./run.sh fuzz    only the fuzz step of `test` (FUZZ_SECONDS, default 60)
 #   ./run.sh bench   install missing packages, build Release, run the default
 #                    benchmark and print the results table
 #
@@ -29,10 +33,16 @@ REFERENCE_ARGS=(
 
 JOBS=${JOBS:-2}
 
+# The libFuzzer targets (fuzz/CMakeLists.txt; docs/testing.md, "Fuzzing").
+FUZZ_TARGETS=(wal_reader block footer table_reader version_edit write_batch db_api)
+
 usage() {
   cat >&2 <<'USAGE'
 usage: ./run.sh COMMAND
-  test    install missing packages, build Release and ASan, run every test
+  test    install missing packages, build Release and ASan, run every test,
+          then run each fuzz target for FUZZ_SECONDS (default 60)
+  soak    run each fuzz target for FUZZ_SECONDS (default 1800)
+  fuzz    only the fuzz step of test: each target for FUZZ_SECONDS (default 60)
   bench   install missing packages, build Release, run the default benchmark
           against RocksDB's db_bench; ./run.sh bench -- FLAGS runs FLAGS instead
           (ROUNDS=N sets the rounds, default 3)
@@ -78,6 +88,60 @@ cmd_test() {
   cmake --build --preset tsan -j "$JOBS" --target concurrency_test memtable_test flush_db_test io_db_test
   log "tests: tsan"
   ctest --preset tsan -R '^(concurrency_test|memtable_test|flush_db_test|io_db_test)$'
+  run_fuzzers "${FUZZ_SECONDS:-60}"
+}
+
+# run_fuzzers SECONDS: builds the fuzz preset (the fuzz targets only) and runs
+# each target for SECONDS from a copy of its corpus and kept regressions
+# (build/fuzz/runs/<target>/corpus: what a run adds never reaches the
+# committed corpus), then prints executions, exec/s and failures per target.
+# A crash, sanitizer report, leak or timeout is a failure and fails the run;
+# the input is saved in build/fuzz/runs/<target>/ (crash-*, leak-*, ...).
+run_fuzzers() {
+  local seconds=$1
+  log "configure + build: fuzz (libFuzzer + ASan + UBSan, fuzz targets only)"
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz -j "$JOBS" --target "${FUZZ_TARGETS[@]/%/_fuzzer}"
+  log "fuzzing: ${#FUZZ_TARGETS[@]} targets, ${seconds} s each"
+  local runs=build/fuzz/runs failed=0 total=0 t
+  rm -rf "$runs"
+  local report
+  report=$(printf '%-14s %12s %8s %9s\n' target executions exec/s failures)
+  for t in "${FUZZ_TARGETS[@]}"; do
+    local dir=$runs/$t rc=0
+    mkdir -p "$dir/corpus"
+    cp fuzz/corpus/"$t"/* "$dir/corpus/"
+    if [ -d fuzz/regressions/"$t" ]; then cp fuzz/regressions/"$t"/* "$dir/corpus/"; fi
+    local flags=(-max_total_time="$seconds" -print_final_stats=1 -timeout=60
+                 -rss_limit_mb=3072 -artifact_prefix="$dir/")
+    # The API target's inputs cover thousands of features each; libFuzzer's
+    # entropic schedule then costs more than the runs themselves.
+    if [ "$t" = db_api ]; then flags+=(-entropic=0); fi
+    "build/fuzz/fuzz/${t}_fuzzer" "${flags[@]}" "$dir/corpus" >"$dir/log" 2>&1 || rc=$?
+    local execs rate failures=0
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/log" | tail -1)
+    if [ "$rc" -ne 0 ]; then
+      failures=1
+      failed=$((failed + 1))
+      log "$t FAILED (exit $rc); log: $dir/log; input: $(ls "$dir" | grep -E '^(crash|leak|timeout|oom)-' || true)"
+      grep -E 'ERROR|check failed|runtime error|#[0-9]+ 0x' "$dir/log" | head -30 >&2 || true
+    fi
+    total=$((total + ${execs:-0}))
+    report+=$'\n'$(printf '%-14s %12s %8s %9s' "$t" "${execs:-?}" "${rate:-?}" "$failures")
+  done
+  report+=$'\n'$(printf '%-14s %12s %8s %9s' total "$total" "" "$failed")
+  log "fuzzing results (protocol 6), ${seconds} s per target:"
+  echo "$report"
+  if [ "$failed" -ne 0 ]; then
+    log "$failed fuzz target(s) failed; keep each input in fuzz/regressions/<target>/ with the fix"
+    return 1
+  fi
+}
+
+cmd_soak() {
+  install_missing "${BUILD_PACKAGES[@]}"
+  run_fuzzers "${FUZZ_SECONDS:-1800}"
 }
 
 cmd_bench() {
@@ -91,6 +155,8 @@ cmd_bench() {
 
 case "${1:-}" in
   test) shift; cmd_test "$@" ;;
+  soak) shift; cmd_soak "$@" ;;
+  fuzz) shift; install_missing "${BUILD_PACKAGES[@]}"; run_fuzzers "${FUZZ_SECONDS:-60}" ;;
   bench) shift; cmd_bench "$@" ;;
   *) usage; exit 2 ;;
 esac

@@ -137,7 +137,10 @@ Status WriteBatchInternal::Validate(const WriteBatch& b) {
 
 Status WriteBatchInternal::InsertInto(const WriteBatch& b, MemTable* mem) {
   SequenceNumber seq = Sequence(b);
-  if (Count(b) > 0 && seq + Count(b) - 1 > kMaxSequenceNumber) {
+  const uint32_t count = Count(b);
+  // The last update's sequence, seq + count - 1, must not pass the maximum;
+  // written without the sum, which wraps for a header sequence near 2^64.
+  if (count > 0 && (seq > kMaxSequenceNumber || count - 1 > kMaxSequenceNumber - seq)) {
     return Status::Corruption("write batch", "sequence number out of range");
   }
   return ForEachUpdate(b.rep_, [&](ValueType t, std::string_view k, std::string_view v) {

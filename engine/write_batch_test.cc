@@ -73,6 +73,33 @@ TEST(WriteBatchTest, MultipleUpdatesGetConsecutiveSequences) {
   EXPECT_EQ("P:foo=bar;D:box;P:baz=boo;", r.seen);
 }
 
+// Found by fuzz/write_batch_fuzzer (input kept in
+// fuzz/regressions/write_batch/): with a header sequence near 2^64,
+// sequence + count - 1 wrapped around and passed the range check, and the
+// updates were inserted with sequences above kMaxSequenceNumber.
+TEST(WriteBatchTest, SequenceOverflowIsCorruptionNotWrapped) {
+  for (const SequenceNumber seq : {~SequenceNumber{0}, ~SequenceNumber{0} - 1,
+                                   kMaxSequenceNumber + 1, kMaxSequenceNumber - 1}) {
+    WriteBatch batch;
+    batch.Put("a", "1");
+    batch.Put("b", "2");
+    batch.Put("c", "3");
+    WriteBatchInternal::SetSequence(&batch, seq);
+    auto mem = std::make_shared<MemTable>();
+    const Status s = WriteBatchInternal::InsertInto(batch, mem.get());
+    EXPECT_TRUE(s.IsCorruption()) << seq << ": " << s.ToString();
+    EXPECT_EQ(0u, mem->num_entries()) << seq;
+  }
+  // The last sequences that fit.
+  WriteBatch batch;
+  batch.Put("a", "1");
+  batch.Put("b", "2");
+  WriteBatchInternal::SetSequence(&batch, kMaxSequenceNumber - 1);
+  EXPECT_EQ("Put(a, 1)@" + std::to_string(kMaxSequenceNumber - 1) + "|Put(b, 2)@" +
+                std::to_string(kMaxSequenceNumber) + "|",
+            PrintContents(batch));
+}
+
 TEST(WriteBatchTest, GoldenBytes) {
   WriteBatch batch;
   batch.Put("k", "v");

@@ -24,15 +24,15 @@
 #include <string_view>
 #include <vector>
 
-#include "synapsed/file_system.h"
 #include "fuzz/fuzz_check.h"
+#include "fuzz/fuzz_files.h"
+#include "synapsed/file_system.h"
 #include "wal/log_format.h"
 #include "wal/log_reader.h"
 #include "wal/log_writer.h"
 
 namespace synapsed::wal {
 namespace {
-
 
 class MemorySource : public SequentialFile {
  public:
@@ -51,22 +51,6 @@ class MemorySource : public SequentialFile {
 
  private:
   std::string_view data_;
-};
-
-class MemorySink : public WritableFile {
- public:
-  explicit MemorySink(std::string* contents) : contents_(contents) {}
-  Status Append(std::string_view data) override {
-    contents_->append(data);
-    return Status::OK();
-  }
-  Status Flush() override { return Status::OK(); }
-  Status Sync() override { return Status::OK(); }
-  Status Close() override { return Status::OK(); }
-  uint64_t Size() const override { return contents_->size(); }
-
- private:
-  std::string* contents_;
 };
 
 struct Range {
@@ -146,7 +130,7 @@ void FuzzWriteDamageRead(const uint8_t* data, size_t size) {
   std::string file;
   std::vector<Range> written;
   {
-    Writer writer(std::make_unique<MemorySink>(&file), log_number);
+    Writer writer(std::make_unique<fuzz::StringSink>(&file), log_number);
     for (size_t i = 0; i < records.size(); i++) {
       const size_t base = kSizeBases[in.ConsumeIntegralInRange(0, 3)];
       const size_t n = base + in.ConsumeIntegralInRange<size_t>(0, 64);
