@@ -4,7 +4,9 @@
 //
 //  - Raw (even): the rest is a block, decoded twice: as block contents
 //    (Block) and as a stored block, payload and trailer, read without
-//    checksum verification (DecodeBlock, then Block). Whatever the bytes,
+//    checksum verification (DecodeBlock, then Block). As an index block
+//    with a prefix index (Block::NewIndexBlock), every Seek must land
+//    exactly where the plain block's Seek lands. Whatever the bytes,
 //    each step returns or reports Corruption; iterating both ways, seeking
 //    and seeking back never crash or read outside the block (ASan), under
 //    both key orders (internal keys and plain bytes).
@@ -68,7 +70,42 @@ void Walk(std::string contents, KeyCompare compare) {
   if (!block->ok()) FUZZ_CHECK(it->status().IsCorruption());
 }
 
+// The same bytes as an index block (Block::NewIndexBlock): when it builds a
+// prefix index, every Seek must land exactly where the plain block's lands,
+// damaged entries between restart points included.
+void CompareIndexBlock(std::string_view bytes) {
+  auto indexed = Block::NewIndexBlock(std::string(bytes));
+  if (!indexed->has_prefix_index()) return;
+  auto plain = std::make_shared<const Block>(std::string(bytes));
+  std::vector<std::string> targets = {std::string(8, '\0'), std::string(12, '\xff')};
+  // Targets from a walk of its own: a damaged entry leaves an iterator's
+  // Corruption status set, and the two compared below must start alike.
+  auto walk = Block::NewIterator(plain, CompareIKeys);
+  size_t n = 0;
+  for (walk->SeekToFirst(); walk->Valid() && n < kMaxSteps; walk->Next(), n++) {
+    if (targets.size() < 64) {
+      const std::string key(walk->key());
+      targets.push_back(key);
+      // Just above and below it: a longer key, and one with the last byte less.
+      targets.push_back(key + '\0');
+      if (!key.empty() && key.back() != '\0') {
+        targets.push_back(key.substr(0, key.size() - 1) + static_cast<char>(key.back() - 1));
+      }
+    }
+  }
+  auto a = Block::NewIterator(indexed, CompareIKeys);
+  auto b = Block::NewIterator(plain, CompareIKeys);
+  for (const std::string& t : targets) {
+    a->Seek(t);
+    b->Seek(t);
+    FUZZ_CHECK(a->Valid() == b->Valid());
+    FUZZ_CHECK(a->status().ok() == b->status().ok());
+    if (a->Valid()) FUZZ_CHECK(a->key() == b->key() && a->value() == b->value());
+  }
+}
+
 void FuzzRaw(std::string_view bytes) {
+  CompareIndexBlock(bytes);
   Walk(std::string(bytes), CompareIKeys);
   Walk(std::string(bytes), CompareBytes);
   if (bytes.size() < kBlockTrailerBytes) return;

@@ -84,26 +84,25 @@ std::shared_ptr<const Block> Block::NewIndexBlock(std::string contents) {
 
 void Block::BuildPrefixIndex() {
   if (!ok() || restart_offset_ == 0) return;  // malformed, or no entries
-  std::vector<std::string_view> users(num_restarts_);
+  // Restart keys out of order (damage the checksum missed, or a block read
+  // unverified) get no index: with it, Seek finds exactly the restart point
+  // the binary search finds, which needs them sorted.
+  std::vector<std::string_view> keys(num_restarts_);
   for (uint32_t i = 0; i < num_restarts_; i++) {
-    std::string_view key;
-    if (!RestartKey(i, &key) || key.size() < kTagBytes) return;
-    users[i] = ExtractUserKey(key);
+    if (!RestartKey(i, &keys[i]) || keys[i].size() < kTagBytes) return;
+    if (i > 0 && CompareInternalKeys(keys[i - 1], keys[i]) >= 0) return;
   }
-  // Sorted keys between the first and the last share what those two share.
-  const std::string_view first = users.front(), last = users.back();
+  // Sorted, so their user keys are non-decreasing: all of them begin with
+  // what the first and the last share, and their prefixes after it are
+  // non-decreasing too.
+  const std::string_view first = ExtractUserKey(keys.front());
+  const std::string_view last = ExtractUserKey(keys.back());
   size_t common = 0;
   while (common < first.size() && common < last.size() && first[common] == last[common]) common++;
   auto index = std::make_unique<PrefixIndex>();
   index->common.assign(first.substr(0, common));
   index->prefixes.reserve(num_restarts_);
-  for (uint32_t i = 0; i < num_restarts_; i++) {
-    const uint64_t p = Prefix64(users[i], common);
-    // Unsorted restart keys (damage the checksum missed, or a block read
-    // unverified) would make the search below wrong, not just slow.
-    if (!users[i].starts_with(index->common) || (i > 0 && p < index->prefixes.back())) return;
-    index->prefixes.push_back(p);
-  }
+  for (std::string_view key : keys) index->prefixes.push_back(Prefix64(ExtractUserKey(key), common));
   for (size_t i = 0; i < index->prefixes.size(); i += PrefixIndex::kSampleStride) {
     index->samples.push_back(index->prefixes[i]);
   }

@@ -33,8 +33,9 @@ class Block {
   // point in a dense array of 8-byte key prefixes, a few cache lines, where
   // the plain binary search decodes a key from a scattered entry at every
   // step. Costs 8 bytes per restart point. Iterators over it must compare
-  // with CompareInternalKeys. A block whose restart keys are unreadable,
-  // shorter than an internal key or unsorted gets no prefix index; its
+  // with CompareInternalKeys. Seek lands exactly where a plain block's
+  // does. A block whose restart keys are unreadable, shorter than an
+  // internal key or not strictly increasing gets no prefix index; its
   // iterators then search (and report damage) as a plain block's do.
   static std::shared_ptr<const Block> NewIndexBlock(std::string contents);
   Block(const Block&) = delete;
