@@ -36,10 +36,9 @@ constexpr size_t kMaxSteps = 100000;  // bounds a scan of a damaged table
 constexpr size_t kMaxChecked = 64;    // entries looked up one by one
 
 bool NamesFile(const Status& s) { return s.ToString().find("fuzz.sst") != std::string::npos; }
-// Corruption names the file. (NotSupported for a footer's unknown format
-// version does not yet: TableReader::Open passes the footer's status on
-// without the file name. Known; not checked until that is fixed.)
-bool NamedIfCorrupt(const Status& s) { return !s.IsCorruption() || NamesFile(s); }
+// Every error of a table names its file (Corruption, and NotSupported for
+// a footer of another format version).
+bool NamedIfError(const Status& s) { return s.ok() || NamesFile(s); }
 
 // Looks up every checked entry by Seek and by Get.
 void CheckLookups(const TableReader& reader, const ReadBlockOptions& options,
@@ -75,7 +74,7 @@ void FuzzTable(std::string bytes, bool verify) {
                                "fuzz.sst", &reader);
   if (!s.ok()) {
     FUZZ_CHECK_STATUS(s.IsCorruption() || s.IsNotSupported(), s);
-    FUZZ_CHECK_STATUS(NamedIfCorrupt(s), s);
+    FUZZ_CHECK_STATUS(NamedIfError(s), s);
     return;
   }
   s = reader->VerifyChecksums();

@@ -225,7 +225,10 @@ Status TableReader::Open(const TableReaderOptions& options, std::unique_ptr<Rand
   if (!s.ok()) return s;
   if (footer_bytes.size() != Footer::kEncodedBytes) return rep->Corrupt("truncated footer");
   s = rep->footer.DecodeFrom(footer_bytes);
-  if (!s.ok()) return Status(s.IsNotSupported() ? s : rep->Corrupt(std::string(s.message())));
+  if (!s.ok()) {
+    const std::string what(s.message());
+    return s.IsNotSupported() ? Status::NotSupported(rep->file_name, what) : rep->Corrupt(what);
+  }
   const uint64_t meta_end = file_size - Footer::kEncodedBytes;
   for (const BlockHandle* h : {&rep->footer.metaindex, &rep->footer.index}) {
     if (!BlockFits(*h, meta_end)) return rep->Corrupt("footer names a block outside the file");
