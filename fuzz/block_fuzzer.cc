@@ -80,7 +80,8 @@ void CompareIndexBlock(std::string_view bytes) {
   std::vector<std::string> targets = {std::string(8, '\0'), std::string(12, '\xff')};
   // Targets from a walk of its own: a damaged entry leaves an iterator's
   // Corruption status set, and the two compared below must start alike.
-  auto walk = Block::NewIterator(plain, CompareIKeys);
+  // CompareInternalKeys itself: the prefix index serves only that order.
+  auto walk = Block::NewIterator(plain, CompareInternalKeys);
   size_t n = 0;
   for (walk->SeekToFirst(); walk->Valid() && n < kMaxSteps; walk->Next(), n++) {
     if (targets.size() < 64) {
@@ -93,8 +94,8 @@ void CompareIndexBlock(std::string_view bytes) {
       }
     }
   }
-  auto a = Block::NewIterator(indexed, CompareIKeys);
-  auto b = Block::NewIterator(plain, CompareIKeys);
+  auto a = Block::NewIterator(indexed, CompareInternalKeys);
+  auto b = Block::NewIterator(plain, CompareInternalKeys);
   for (const std::string& t : targets) {
     a->Seek(t);
     b->Seek(t);

@@ -1,7 +1,6 @@
 #include "sstable/block.h"
 
 #include <algorithm>
-#include <cassert>
 
 #include "util/coding.h"
 #include "util/internal_key.h"
@@ -177,8 +176,10 @@ class Block::Iter final : public InternalIterator {
     // Binary search for the last restart point whose key is < target (0 if
     // none); keys at restart points are stored whole (shared = 0).
     uint32_t left = 0, right = block_->num_restarts_ - 1;
-    if (block_->prefix_index_ != nullptr && target.size() >= kTagBytes) {
-      assert(compare_ == CompareInternalKeys);
+    // The prefix index orders keys as CompareInternalKeys does; an iterator
+    // with another order searches without it.
+    if (block_->prefix_index_ != nullptr && compare_ == CompareInternalKeys &&
+        target.size() >= kTagBytes) {
       NarrowByPrefix(ExtractUserKey(target), &left, &right);
     }
     while (left < right) {

@@ -32,9 +32,9 @@ class Block {
   // block), with a restart-key prefix index: Seek then finds its restart
   // point in a dense array of 8-byte key prefixes, a few cache lines, where
   // the plain binary search decodes a key from a scattered entry at every
-  // step. Costs 8 bytes per restart point. Iterators over it must compare
-  // with CompareInternalKeys. Seek lands exactly where a plain block's
-  // does. A block whose restart keys are unreadable, shorter than an
+  // step. Costs 8 bytes per restart point. Only iterators that compare with
+  // CompareInternalKeys use it (others search as in a plain block); Seek
+  // lands exactly where a plain block's does. A block whose restart keys are unreadable, shorter than an
   // internal key or not strictly increasing gets no prefix index; its
   // iterators then search (and report damage) as a plain block's do.
   static std::shared_ptr<const Block> NewIndexBlock(std::string contents);
