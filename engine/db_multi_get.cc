@@ -7,7 +7,7 @@
 //      index (TableReader::PrepareGet), all in memory. Each distinct block
 //      is looked up in the block cache once; a cached (or already read)
 //      block is searched at once, and a missing one is put on the read
-//      queue, submitted in groups of 8 so the device works while later keys
+//      queue, submitted in pairs so the device works while later keys
 //      are planned. Planning of a key stops at the first table that decides
 //      it, or whose tombstones cover it; a table waiting for a read does
 //      not stop it, so the reads of all levels go out together (a key that
@@ -77,8 +77,11 @@ class MultiGetBatch {
 
  private:
   // Reads started are submitted in groups of this many, so the device
-  // works on the first keys' blocks while later keys are planned.
-  static constexpr size_t kSubmitEvery = 8;
+  // works on the first keys' blocks while later keys are planned. Smaller
+  // groups start reads sooner for a submission syscall each: against 8,
+  // groups of 2 gave +5% keys/s (median of 5 alternating pairs at QD32,
+  // 2% more CPU per key); groups of 1 were no better than 2.
+  static constexpr size_t kSubmitEvery = 2;
 
   // The slot of the block lookup names (the cache looked up once per block).
   size_t SlotFor(const TableReader* table, const TableLookup& lookup);
