@@ -76,6 +76,11 @@ build() {
 
 cmd_test() {
   install_missing "${BUILD_PACKAGES[@]}"
+  # Tests that belong to issue 7's protocols append their counts here
+  # (test::ReportProtocol); print_protocols sums them at the end.
+  export SYNAPSED_PROTOCOL_REPORT="$PWD/build/protocols.txt"
+  mkdir -p build
+  rm -f "$SYNAPSED_PROTOCOL_REPORT"
   build release
   log "tests: release"
   ctest --preset release -j "$JOBS"
@@ -89,6 +94,29 @@ cmd_test() {
   log "tests: tsan"
   ctest --preset tsan -R '^(concurrency_test|memtable_test|flush_db_test|io_db_test)$'
   run_fuzzers "${FUZZ_SECONDS:-60}"
+  print_protocols "$SYNAPSED_PROTOCOL_REPORT"
+}
+
+# print_protocols FILE: one line per protocol of issue 7, each count summed
+# over the builds and tests that reported it (lines "protocol=N test=T k=v
+# ..."; testutil/testutil.h, ReportProtocol).
+print_protocols() {
+  local file=$1
+  [ -s "$file" ] || { log "no protocol counts were reported"; return 0; }
+  log "reliability protocols (issue 7; docs/testing.md), summed over the builds:"
+  awk '
+    { p = ""; for (i = 1; i <= NF; i++) { split($i, kv, "=");
+        if (kv[1] == "protocol") { p = kv[2]; if (!(p in seen)) { seen[p] = 1; order[++n] = p } }
+        else if (kv[1] != "test" && p != "") {
+          if (!((p, kv[1]) in sum)) keys[p] = keys[p] " " kv[1];
+          sum[p, kv[1]] += kv[2] } } }
+    END { names[1] = "crash points"; names[2] = "kill loop"; names[3] = "I/O faults";
+          names[4] = "metamorphic"; names[5] = "corruption"; names[6] = "fuzzing";
+          names[7] = "sanitizers";
+          for (j = 1; j <= 7; j++) { p = j ""; if (!(p in seen)) continue;
+            line = sprintf("protocol %s %-13s", p, names[j]); m = split(keys[p], ks, " ");
+            for (k = 1; k <= m; k++) line = line sprintf(" %s=%d", ks[k], sum[p, ks[k]]);
+            print line } }' "$file"
 }
 
 # run_fuzzers SECONDS: builds the fuzz preset (the fuzz targets only) and runs
@@ -128,6 +156,10 @@ run_fuzzers() {
       grep -E 'ERROR|check failed|runtime error|#[0-9]+ 0x' "$dir/log" | head -30 >&2 || true
     fi
     total=$((total + ${execs:-0}))
+    if [ -n "${SYNAPSED_PROTOCOL_REPORT:-}" ]; then
+      echo "protocol=6 test=${t}_fuzzer targets=1 executions=${execs:-0} failures=$failures" \
+        >>"$SYNAPSED_PROTOCOL_REPORT"
+    fi
     report+=$'\n'$(printf '%-14s %12s %8s %9s' "$t" "${execs:-?}" "${rate:-?}" "$failures")
   done
   report+=$'\n'$(printf '%-14s %12s %8s %9s' total "$total" "" "$failed")

@@ -1,5 +1,6 @@
 #include "testutil/testutil.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -33,6 +34,22 @@ std::string NumberKey(uint64_t n) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "k%016llx", static_cast<unsigned long long>(n));
   return buf;
+}
+
+void ReportProtocol(int protocol, std::string_view test, std::string_view counts) {
+  const char* path = std::getenv("SYNAPSED_PROTOCOL_REPORT");
+  if (path == nullptr || *path == '\0') return;
+  std::string line = "protocol=" + std::to_string(protocol) + " test=" + std::string(test) + " " +
+                     std::string(counts) + "\n";
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::fprintf(stderr, "ReportProtocol: cannot open %s\n", path);
+    return;
+  }
+  if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+    std::fprintf(stderr, "ReportProtocol: short write to %s\n", path);
+  }
+  close(fd);
 }
 
 }  // namespace synapsed::test

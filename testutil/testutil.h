@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <string>
-
 #include <string_view>
 
 #include "util/internal_key.h"
@@ -38,6 +37,15 @@ inline std::string IKey(std::string_view user_key, SequenceNumber seq = 1,
   AppendInternalKey(&k, user_key, seq, type);
   return k;
 }
+
+// Issue 7's count per protocol. Appends one line
+//   protocol=<n> test=<test> <counts>
+// (counts: space-separated key=value pairs of whole numbers, e.g.
+// "cases=120 failures=0") to the file named by $SYNAPSED_PROTOCOL_REPORT, if
+// it is set; ./run.sh test sums the lines per protocol and key and prints
+// them. One write(2) with O_APPEND per line, so tests run in parallel may
+// share the file. Does nothing when the variable is unset.
+void ReportProtocol(int protocol, std::string_view test, std::string_view counts);
 
 }  // namespace synapsed::test
 
