@@ -129,8 +129,8 @@ TEST_F(FlushDbTest, TinyMemtablesUnderConcurrentLoad) {
   std::thread w0(writer, 0), w1(writer, 1);
   uint64_t reads = 0;
   while (done_writers.load() < 2) {
-    max_frozen = std::max<uint64_t>(max_frozen,
-                                    Property(db_.get(), "synapsed.num-immutable-mem-table"));
+    max_frozen =
+        std::max<uint64_t>(max_frozen, Property(db_.get(), "synapsed.num-immutable-mem-table"));
     for (int w = 0; w < 2; w++) {
       const int n = acknowledged[w].load(std::memory_order_acquire);
       if (n == 0) continue;
@@ -152,8 +152,7 @@ TEST_F(FlushDbTest, TinyMemtablesUnderConcurrentLoad) {
   // level sizing fills the last level first).
   uint64_t files = 0, below_level0 = 0;
   for (int level = 0; level < 7; level++) {
-    const uint64_t n =
-        Property(db_.get(), "synapsed.num-files-at-level" + std::to_string(level));
+    const uint64_t n = Property(db_.get(), "synapsed.num-files-at-level" + std::to_string(level));
     files += n;
     if (level > 0) below_level0 += n;
   }
@@ -407,8 +406,7 @@ class CompactionStyleTest : public FlushDbTest,
 INSTANTIATE_TEST_SUITE_P(Styles, CompactionStyleTest,
                          ::testing::Values(CompactionStyle::kLeveled, CompactionStyle::kUniversal),
                          [](const auto& info) {
-                           return info.param == CompactionStyle::kLeveled ? "Leveled"
-                                                                          : "Universal";
+                           return info.param == CompactionStyle::kLeveled ? "Leveled" : "Universal";
                          });
 
 // Compaction keeps level 0 short (universal: the sorted runs few), drops
@@ -456,7 +454,8 @@ TEST_P(CompactionStyleTest, CompactionReclaimsSpaceAndKeepsWhatSnapshotsSee) {
   db_->ReleaseSnapshot(snap);
   // Without the snapshot, rewriting everything drops the old versions and
   // the tombstones: write once more to make every level compact again.
-  for (int i = 1; i < kKeys; i += 2) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i, 4)).ok());
+  for (int i = 1; i < kKeys; i += 2)
+    ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i, 4)).ok());
   ASSERT_TRUE(db_->Flush().ok());
   WaitForCompactions(db_.get());
   // Universal compaction lets space amplification reach 200% before it
@@ -621,6 +620,31 @@ TEST_P(CompactionStyleTest, PendingCompactionBytesStallWrites) {
   }
 }
 
+// Every level-0 trigger at 1: each flush reaches the stop trigger. Under
+// universal compaction a lone level-0 run is not due for a merge, so a stop
+// that waited for compaction would wait for good (this test hung before the
+// stop required a compaction that could lift it); writes must go on and
+// compaction keep level 0 from growing once a merge is due.
+TEST_P(CompactionStyleTest, StopTriggerOfOneNeverStopsWritesForGood) {
+  options_.write_buffer_size = 4 << 10;
+  options_.level0_file_num_compaction_trigger = 1;
+  options_.level0_slowdown_writes_trigger = 1;
+  options_.level0_stop_writes_trigger = 1;
+  ASSERT_TRUE(Open().ok());
+  for (int i = 0; i < 1500; i++) {
+    ASSERT_TRUE(db_->Put(WriteOptions(), Key(i % 300), Value(i)).ok());
+    if (i % 500 == 0) ASSERT_TRUE(db_->Flush().ok());
+  }
+  ASSERT_TRUE(db_->Flush().ok());
+  WaitForCompactions(db_.get());
+  EXPECT_LE(Property(db_.get(), "synapsed.num-files-at-level0"), 1u);
+  for (int i = 1200; i < 1500; i++) {
+    std::string v;
+    ASSERT_TRUE(db_->Get(ReadOptions(), Key(i % 300), &v).ok());
+    ASSERT_EQ(Value(i), v);
+  }
+}
+
 // A file system whose table reads wait while a gate is closed (for the
 // files named when it closed), so a test can hold a compaction mid-merge.
 class GatedFileSystem final : public test::ForwardingFileSystem {
@@ -642,8 +666,7 @@ class GatedFileSystem final : public test::ForwardingFileSystem {
     return waiting_;
   }
 
-  Status NewRandomAccessFile(const std::string& p,
-                             std::unique_ptr<RandomAccessFile>* r) override {
+  Status NewRandomAccessFile(const std::string& p, std::unique_ptr<RandomAccessFile>* r) override {
     std::unique_ptr<RandomAccessFile> file;
     Status s = base()->NewRandomAccessFile(p, &file);
     if (s.ok()) *r = std::make_unique<GatedFile>(this, p, std::move(file));
@@ -655,8 +678,7 @@ class GatedFileSystem final : public test::ForwardingFileSystem {
    public:
     GatedFile(GatedFileSystem* fs, std::string path, std::unique_ptr<RandomAccessFile> base)
         : fs_(fs), path_(std::move(path)), base_(std::move(base)) {}
-    Status Read(uint64_t offset, size_t n, std::string_view* result,
-                char* scratch) const override {
+    Status Read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const override {
       fs_->Pass(path_);
       return base_->Read(offset, n, result, scratch);
     }
@@ -729,8 +751,7 @@ TEST_F(FlushDbTest, InvalidOptionsAreRefused) {
   for (auto change : std::vector<std::function<void(Options*)>>{
            [](Options* o) { o->write_buffer_size = 0; },
            [](Options* o) { o->max_write_buffer_number = 1; },
-           [](Options* o) { o->block_size = 0; },
-           [](Options* o) { o->bloom_bits_per_key = -1; },
+           [](Options* o) { o->block_size = 0; }, [](Options* o) { o->bloom_bits_per_key = -1; },
            [](Options* o) { o->zstd_level = 0; },
            [](Options* o) { o->level0_stop_writes_trigger = 3; },
            [](Options* o) { o->target_file_size_base = 0; },
