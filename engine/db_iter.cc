@@ -198,7 +198,9 @@ class DBIter final : public Iterator {
         saved_value_.assign(iter_->value());
       }
     }
-    if (current == ValueType::kDeletion) {
+    // A failed internal iterator may have hidden newer versions of the key
+    // collected so far: what was collected is not the key's value.
+    if (current == ValueType::kDeletion || !iter_->status().ok()) {
       Invalidate();
     } else {
       valid_ = true;

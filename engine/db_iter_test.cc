@@ -9,6 +9,7 @@
 
 #include "memtable/memtable.h"
 #include "testutil/iterator_walk.h"
+#include "testutil/testutil.h"
 #include "util/random.h"
 
 namespace synapsed {
@@ -43,8 +44,7 @@ class Model {
       }
       bool covered = false;
       for (const auto& r : ranges_) {
-        if (newest != nullptr && r.start <= k && k < r.end && newest->seq < r.seq &&
-            r.seq <= seq) {
+        if (newest != nullptr && r.start <= k && k < r.end && newest->seq < r.seq && r.seq <= seq) {
           covered = true;
         }
       }
@@ -104,8 +104,8 @@ TEST(DBIterTest, RandomWalksMatchModel) {
       if (rnd.OneIn(3)) hi = Key(&rnd);
       auto expect = model.At(snap, lo, hi);
       auto it = NewDBIterator(MemTable::NewIterator(mem), snap, lo, hi);
-      test::CheckIteratorWalk(it.get(), expect, &rnd, [&] { return Key(&rnd); }, 60,
-                              "seed " + std::to_string(seed));
+      test::CheckIteratorWalk(
+          it.get(), expect, &rnd, [&] { return Key(&rnd); }, 60, "seed " + std::to_string(seed));
       if (HasFatalFailure()) return;
     }
   }
@@ -145,11 +145,67 @@ TEST(DBIterTest, RangeTombstonesRandomWalksMatchModel) {
       auto tombstones = mem->RangeTombstones();
       auto it = NewDBIterator(MemTable::NewIterator(mem), snap, lo, hi, nullptr,
                               tombstones ? NewFragmentCursor(tombstones, snap) : nullptr);
-      test::CheckIteratorWalk(it.get(), expect, &rnd, [&] { return Key(&rnd); }, 60,
-                              "seed " + std::to_string(seed));
+      test::CheckIteratorWalk(
+          it.get(), expect, &rnd, [&] { return Key(&rnd); }, 60, "seed " + std::to_string(seed));
       if (HasFatalFailure()) return;
     }
   }
+}
+
+namespace {
+
+// Sorted internal entries; moving onto entry `poison` fails the iterator
+// (Corruption), as a table iterator does at a block whose checksum fails.
+class PoisonedIterator final : public InternalIterator {
+ public:
+  PoisonedIterator(std::vector<std::pair<std::string, std::string>> entries, size_t poison)
+      : entries_(std::move(entries)), poison_(poison) {}
+  bool Valid() const override { return pos_ < entries_.size() && status_.ok(); }
+  void SeekToFirst() override { MoveTo(0); }
+  void SeekToLast() override { MoveTo(entries_.size() - 1); }
+  void Seek(std::string_view) override { MoveTo(0); }
+  void SeekForPrev(std::string_view) override { MoveTo(entries_.size() - 1); }
+  void Next() override { MoveTo(pos_ + 1); }
+  void Prev() override { MoveTo(pos_ == 0 ? entries_.size() : pos_ - 1); }
+  std::string_view key() const override { return entries_[pos_].first; }
+  std::string_view value() const override { return entries_[pos_].second; }
+  Status status() const override { return status_; }
+
+ private:
+  void MoveTo(size_t pos) {
+    pos_ = pos;
+    if (pos_ == poison_) status_ = Status::Corruption("000009.sst", "block at offset 317");
+  }
+  std::vector<std::pair<std::string, std::string>> entries_;
+  size_t poison_;
+  size_t pos_ = 0;
+  Status status_;
+};
+
+}  // namespace
+
+// Regression (corruption matrix, tests/corruption_test.cc): walking
+// backward, DBIter collects a key's versions oldest first; when the block
+// holding the newer ones failed, it returned the older value as valid.
+TEST(DBIterTest, BackwardScanStopsAtAFailedBlockInsteadOfShowingAnOlderValue) {
+  std::vector<std::pair<std::string, std::string>> entries = {
+      {test::IKey("a", 1), "a1"},
+      {test::IKey("b", 5, ValueType::kDeletion), ""},
+      {test::IKey("b", 2), "old"}};
+  auto it = NewDBIterator(std::make_unique<PoisonedIterator>(entries, 1), 100, std::nullopt,
+                          std::nullopt);
+  it->SeekToLast();
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(it->status().IsCorruption()) << it->status().ToString();
+  // Forward, the same failure ends the walk too.
+  it = NewDBIterator(std::make_unique<PoisonedIterator>(entries, 1), 100, std::nullopt,
+                     std::nullopt);
+  it->SeekToFirst();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ("a", it->key());
+  it->Next();
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(it->status().IsCorruption());
 }
 
 TEST(DBIterTest, ACursorErrorEndsTheIteration) {
