@@ -108,7 +108,11 @@ class DBImpl final : public DB {
   };
 
   Status ReadIdentity();
-  Status CreateNew() EXCLUDES(mu_);
+  // Corruption if the directory holds logs, tables, a MANIFEST or CURRENT
+  // (its IDENTITY is missing); else its children.
+  Status DatabaseFilesWithoutIdentity(std::vector<std::string>* children) EXCLUDES(mu_);
+  // children: the directory's entries, from DatabaseFilesWithoutIdentity.
+  Status CreateNew(const std::vector<std::string>& children) EXCLUDES(mu_);
   Status FinishCrashedCreation(const std::vector<std::string>& children);
   Status Recover() EXCLUDES(mu_);
   // Creates WAL `number` and makes its directory entry durable.

@@ -149,10 +149,13 @@ Status DBImpl::OpenImpl() {
   }
   s = fs_->FileExists(IdentityFileName(dbname_));
   if (s.IsNotFound()) {
+    std::vector<std::string> children;
+    s = DatabaseFilesWithoutIdentity(&children);
+    if (!s.ok()) return s;
     if (!options_.create_if_missing) {
       return Status::InvalidArgument(dbname_, "does not exist (create_if_missing is false)");
     }
-    s = CreateNew();
+    s = CreateNew(children);
   } else if (s.ok() && options_.error_if_exists) {
     return Status::InvalidArgument(dbname_, "exists (error_if_exists is true)");
   } else if (s.ok()) {
@@ -219,13 +222,13 @@ Status DBImpl::ReadIdentity() {
   return Status::OK();
 }
 
-Status DBImpl::CreateNew() {
-  // A directory with database files but no IDENTITY is not one we created:
-  // refuse to guess rather than overwrite someone's data.
-  std::vector<std::string> children;
-  Status s = fs_->GetChildren(dbname_, &children);
+Status DBImpl::DatabaseFilesWithoutIdentity(std::vector<std::string>* children) {
+  // A directory with database files but no IDENTITY is a database whose
+  // IDENTITY was lost, or not one we created: refuse to guess rather than
+  // overwrite someone's data, whether or not create_if_missing is set.
+  Status s = fs_->GetChildren(dbname_, children);
   if (!s.ok()) return s;
-  for (const auto& name : children) {
+  for (const auto& name : *children) {
     uint64_t number;
     FileType type;
     if (ParseFileName(name, &number, &type) &&
@@ -234,10 +237,14 @@ Status DBImpl::CreateNew() {
       return Status::Corruption(dbname_, "has database files but no IDENTITY file");
     }
   }
+  return Status::OK();
+}
+
+Status DBImpl::CreateNew(const std::vector<std::string>& children) {
   // The directory's own entry must be durable before anything in it counts.
   // Synced here, not only when this Open made the directory: an earlier Open
   // may have made it and died before syncing its parent.
-  s = fs_->SyncDir(ParentDir(dbname_));
+  Status s = fs_->SyncDir(ParentDir(dbname_));
   if (!s.ok()) return s;
   s = WriteFileAtomically(fs_.get(), dbname_, IdentityFileName(dbname_), NewIdentity());
   if (!s.ok()) return s;

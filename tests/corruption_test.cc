@@ -410,7 +410,6 @@ struct Expect {
   std::vector<std::string> names;  // a Corruption must name one of these files
   bool offset = false;             // ... and give an offset,
   std::vector<std::string> offset_exempt;  // unless it says one of these
-  bool invalid_argument = false;           // kOpenCorruption: InvalidArgument instead (a known gap)
 };
 
 struct Counts {
@@ -435,8 +434,6 @@ std::shared_ptr<FaultInjectionFileSystem> Clone(const Files& files) {
 
 // Checks a non-OK status against expect: "" if it is allowed, else why not.
 std::string BadStatus(const Status& s, const Expect& expect) {
-  if (expect.invalid_argument)
-    return s.IsInvalidArgument() ? "" : "not InvalidArgument: " + s.ToString();
   if (!s.IsCorruption()) return "not Corruption: " + s.ToString();
   const std::string msg = s.ToString();
   bool named = false;
@@ -848,12 +845,9 @@ TEST_F(CorruptionTest, SmallFiles) {
     }
     RunRotating(Zeroed(f.files, path, 0, data.size()), expect, Ctx("zeroed", path, 0));
     Expect deleted = expect;
-    if (identity) {
-      // Reported as a gap: a directory holding tables and logs but no
-      // IDENTITY is called missing (with create_if_missing it is Corruption).
-      deleted = OpenCorruption({});
-      deleted.invalid_argument = true;
-    }
+    // A directory holding tables and logs but no IDENTITY: Corruption naming
+    // the directory, with or without create_if_missing.
+    if (identity) deleted = OpenCorruption({"IDENTITY"});
     RunRotating(Without(f.files, path), deleted, Ctx("deleted", path, 0));
   }
 }

@@ -54,6 +54,22 @@ TEST_F(DBTest, MissingDatabaseWithoutCreateIfMissing) {
   EXPECT_NE(std::string::npos, s.ToString().find("does not exist"));
 }
 
+// A database that lost its IDENTITY is not "missing": with or without
+// create_if_missing, Open says Corruption rather than offering to create one.
+TEST_F(DBTest, LostIdentityIsCorruptionWithOrWithoutCreateIfMissing) {
+  Open();
+  ASSERT_TRUE(db_->Put(WriteOptions(), "k", "v").ok());
+  ASSERT_TRUE(db_->Close().ok());
+  db_.reset();
+  ASSERT_TRUE(FileSystem::Default()->RemoveFile(path_ + "/IDENTITY").ok());
+  for (bool create : {false, true}) {
+    options_.create_if_missing = create;
+    Status s = DB::Open(options_, path_, &db_);
+    EXPECT_TRUE(s.IsCorruption()) << create << ": " << s.ToString();
+    EXPECT_NE(std::string::npos, s.ToString().find("no IDENTITY")) << s.ToString();
+  }
+}
+
 TEST_F(DBTest, ErrorIfExists) {
   Open();
   ASSERT_TRUE(db_->Close().ok());
