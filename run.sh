@@ -5,7 +5,8 @@
 #                    ASan+UBSan), run every test in both, the concurrency
 #                    tests under TSan, then every fuzz target for
 #                    FUZZ_SECONDS (default 60) each
-#   ./run.sh soak    the long runs: every fuzz target for FUZZ_SECONDS
+#   ./run.sh soak    the long runs: the kill loop for STRESS_KILLS kills
+#                    (default 2000), then every fuzz target for FUZZ_SECONDS
 #                    (default 1800) each (docs/testing.md)
 #   ./run.sh fuzz    only the fuzz step of `test` (FUZZ_SECONDS, default 60)
 #   ./run.sh bench   install missing packages, build Release, run the default
@@ -41,7 +42,8 @@ usage() {
 usage: ./run.sh COMMAND
   test    install missing packages, build Release and ASan, run every test,
           then run each fuzz target for FUZZ_SECONDS (default 60)
-  soak    run each fuzz target for FUZZ_SECONDS (default 1800)
+  soak    run the kill loop for STRESS_KILLS kills (default 2000), then each
+          fuzz target for FUZZ_SECONDS (default 1800)
   fuzz    only the fuzz step of test: each target for FUZZ_SECONDS (default 60)
   bench   install missing packages, build Release, run the default benchmark
           against RocksDB's db_bench; ./run.sh bench -- FLAGS runs FLAGS instead
@@ -171,9 +173,31 @@ run_fuzzers() {
   fi
 }
 
+# run_kill_loop KILLS: protocol 2's kill loop (docs/testing.md) with KILLS
+# kills from STRESS_SEED (default: from the clock; printed). The log of every
+# round is build/stress-soak.log; a failure names the seed and the round.
+run_kill_loop() {
+  local kills=$1 rc=0 log_file=build/stress-soak.log
+  log "configure + build: release (synapsed_stress only)"
+  cmake --preset release >/dev/null
+  cmake --build --preset release -j "$JOBS" --target synapsed_stress
+  log "kill loop (protocol 2): $kills kills; log: $log_file"
+  build/release/tools/stress/synapsed_stress --kill_loop --kills="$kills" \
+    --seed="${STRESS_SEED:-0}" --db=build/stress-soak/db >"$log_file" 2>&1 || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    log "kill loop FAILED (exit $rc):"
+    grep -A4 -E 'FAILED' "$log_file" | tail -20 >&2
+  fi
+  tail -1 "$log_file"
+  return "$rc"
+}
+
 cmd_soak() {
   install_missing "${BUILD_PACKAGES[@]}"
-  run_fuzzers "${FUZZ_SECONDS:-1800}"
+  local rc=0
+  run_kill_loop "${STRESS_KILLS:-2000}" || rc=$?
+  run_fuzzers "${FUZZ_SECONDS:-1800}" || rc=$?
+  return "$rc"
 }
 
 cmd_bench() {

@@ -54,8 +54,11 @@ struct KeyPlan {
 };
 
 // A distinct data block some lookups need: cached, or read by the batch.
+// The slot owns a reference to its table: distinct_ is keyed by the
+// reader's address, which must not be reused by another table (opened after
+// the table cache evicted this one) while the batch runs.
 struct BlockSlot {
-  const TableReader* table;
+  std::shared_ptr<const TableReader> table;
   BlockRead read;
   std::shared_ptr<const Block> block;  // set once cached or read
   Status status;
@@ -84,7 +87,7 @@ class MultiGetBatch {
   static constexpr size_t kSubmitEvery = 2;
 
   // The slot of the block lookup names (the cache looked up once per block).
-  size_t SlotFor(const TableReader* table, const TableLookup& lookup);
+  size_t SlotFor(const std::shared_ptr<const TableReader>& table, const TableLookup& lookup);
   // Puts the read of slot's block on the queue.
   void StartRead(BlockSlot* slot);
   // Submits what was added; takes whatever has completed meanwhile.
@@ -140,8 +143,10 @@ void MultiGetBatch::FinishReads() {
   while (ReadRequest* done = queue_->Reap(/*wait=*/true)) Complete(done);
 }
 
-size_t MultiGetBatch::SlotFor(const TableReader* table, const TableLookup& lookup) {
-  auto [it, added] = distinct_.emplace(std::make_pair(table, lookup.handle.offset), slots_.size());
+size_t MultiGetBatch::SlotFor(const std::shared_ptr<const TableReader>& table,
+                              const TableLookup& lookup) {
+  auto [it, added] =
+      distinct_.emplace(std::make_pair(table.get(), lookup.handle.offset), slots_.size());
   if (added) {
     BlockSlot& slot = slots_.emplace_back();
     slot.table = table;
@@ -179,7 +184,7 @@ void MultiGetBatch::Plan(SequenceNumber covering, KeyPlan* plan) {
       plan->probes.pop_back();  // nothing here
       return true;
     }
-    probe.block = SlotFor(probe.table.get(), probe.lookup);
+    probe.block = SlotFor(probe.table, probe.lookup);
     if (slots_[probe.block].block != nullptr) {
       // Cached: search it now. Nothing here (kAbsent, which also means no
       // covering tombstone) lets the plan go on; anything else decides.
