@@ -11,7 +11,6 @@
 // its unsynced pages, or pages a failed fsync marked clean, are never
 // trusted to be on disk (docs/design/recovery.md).
 #include <algorithm>
-#include <random>
 #include <set>
 
 #include "cache/table_cache.h"
@@ -21,6 +20,7 @@
 #include "engine/version_set.h"
 #include "engine/wal_recovery.h"
 #include "memtable/memtable.h"
+#include "util/random.h"
 #include "wal/log_writer.h"
 
 namespace synapsed {
@@ -52,9 +52,10 @@ Status WriteFileAtomically(FileSystem* fs, const std::string& dir, const std::st
 }
 
 std::string NewIdentity() {
-  std::random_device rd;
+  const uint64_t a = RandomUnique64(), b = RandomUnique64();
   char buf[40];
-  std::snprintf(buf, sizeof(buf), "%08x-%08x-%08x-%08x\n", rd(), rd(), rd(), rd());
+  std::snprintf(buf, sizeof(buf), "%08x-%08x-%08x-%08x\n", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>(a), static_cast<unsigned>(b >> 32), static_cast<unsigned>(b));
   return buf;
 }
 

@@ -10,23 +10,20 @@
 
 #include <algorithm>
 #include <chrono>
-#include <random>
 
 #include "util/internal_key.h"
+#include "util/random.h"
 
 namespace synapsed {
 
 namespace {
 
-uint64_t RandomSeed() {
-  std::random_device rd;
-  return (static_cast<uint64_t>(rd()) << 32) ^ rd();
-}
-
 std::string RandomBytes(size_t n) {
-  std::random_device rd;
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rd());
+  std::string s;
+  while (s.size() < n) {
+    const uint64_t r = RandomUnique64();
+    s.append(reinterpret_cast<const char*>(&r), std::min(sizeof(r), n - s.size()));
+  }
   return s;
 }
 
@@ -67,7 +64,7 @@ std::string FindShortSuccessor(std::string_view a) {
 TableBuilder::TableBuilder(const TableBuilderOptions& options, WritableFile* file)
     : options_(options),
       file_(file),
-      table_seed_(RandomSeed()),
+      table_seed_(RandomUnique64()),
       data_block_(options.block_restart_interval),
       index_block_(1) {
   if (options_.bloom_bits_per_key > 0) {
@@ -164,9 +161,9 @@ BlockHandle TableBuilder::WriteRangeDeletions(const FragmentedRangeTombstoneList
   const std::string_view contents = block.Finish();
   if (contents.size() > kMaxUncompressedBlockBytes) {
     // A reader would refuse the block; refuse the table instead.
-    status_ = Status::NotSupported("table builder", "range deletion block over " +
-                                                        std::to_string(kMaxUncompressedBlockBytes) +
-                                                        " bytes");
+    status_ = Status::NotSupported(
+        "table builder",
+        "range deletion block over " + std::to_string(kMaxUncompressedBlockBytes) + " bytes");
     return BlockHandle();
   }
   return WriteBlock(contents, false);

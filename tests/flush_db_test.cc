@@ -633,7 +633,9 @@ TEST_P(CompactionStyleTest, StopTriggerOfOneNeverStopsWritesForGood) {
   ASSERT_TRUE(Open().ok());
   for (int i = 0; i < 1500; i++) {
     ASSERT_TRUE(db_->Put(WriteOptions(), Key(i % 300), Value(i)).ok());
-    if (i % 500 == 0) ASSERT_TRUE(db_->Flush().ok());
+    if (i % 500 == 0) {
+      ASSERT_TRUE(db_->Flush().ok());
+    }
   }
   ASSERT_TRUE(db_->Flush().ok());
   WaitForCompactions(db_.get());

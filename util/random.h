@@ -31,6 +31,12 @@ class Random {
   uint64_t state_;
 };
 
+// 64 bits for ids and seeds that must differ between tables, databases and
+// processes (not for cryptography, and not reproducible): each thread draws
+// from its own generator, seeded once from std::random_device, the clock
+// and the thread id. Thread-safe.
+uint64_t RandomUnique64();
+
 }  // namespace synapsed
 
 #endif  // SYNAPSED_UTIL_RANDOM_H_
