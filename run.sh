@@ -3,7 +3,7 @@
 #
 #   ./run.sh test    install missing Debian packages, build (Release and
 #                    ASan+UBSan), run every test in both, the concurrency
-#                    tests under TSan, then every fuzz target for
+#                    tests and the kill loop under TSan, then every fuzz target for
 #                    FUZZ_SECONDS (default 60) each
 #   ./run.sh soak    the long runs: the kill loop for STRESS_KILLS kills
 #                    (default 2000), then every fuzz target for FUZZ_SECONDS
@@ -92,9 +92,11 @@ cmd_test() {
   # TSan: only the tests that race threads against each other.
   log "configure + build: tsan (concurrency tests)"
   cmake --preset tsan >/dev/null
-  cmake --build --preset tsan -j "$JOBS" --target concurrency_test memtable_test flush_db_test io_db_test
+  cmake --build --preset tsan -j "$JOBS" --target concurrency_test memtable_test flush_db_test \
+    io_db_test synapsed_stress
   log "tests: tsan"
-  sanitizer_ctest tsan -R '^(concurrency_test|memtable_test|flush_db_test|io_db_test)$'
+  sanitizer_ctest tsan \
+    -R '^(concurrency_test|memtable_test|flush_db_test|io_db_test|synapsed_stress_kill_loop)$'
   run_fuzzers "${FUZZ_SECONDS:-60}"
   print_protocols "$SYNAPSED_PROTOCOL_REPORT"
 }
