@@ -15,6 +15,7 @@
 #include "engine/level_iterator.h"
 #include "io/fault_injection_fs.h"
 #include "memtable/memtable.h"
+#include "testutil/ordering_checker.h"
 #include "testutil/testutil.h"
 #include "util/internal_key.h"
 #include "util/random.h"
@@ -421,8 +422,13 @@ TEST_F(VersionSetTest, CrashAtEveryFileOperation) {
       fs_ = std::make_shared<FaultInjectionFileSystem>();
       ASSERT_TRUE(fs_->CreateDirIfMissing(kDb).ok());
       ASSERT_TRUE(fs_->SyncDir("/").ok());
+      // The MANIFEST switches (at creation and at each rollover) also keep
+      // the ordering rules at every step, crash or not.
+      auto checker = test::OrderingChecker::Attach(fs_.get(), kDb);
       fs_->ArmCrash(k, mode, k);
       run(&created, &states, &acked);
+      for (const auto& v : checker->violations()) ADD_FAILURE() << "crash at " << k << ": " << v;
+      test::OrderingChecker::Detach(fs_.get());
       Status s;
       auto vs = Reopen(&s);
       if (s.IsNotFound()) {

@@ -53,6 +53,38 @@ std::string_view CopyOut(const std::string& data, uint64_t offset, size_t n, cha
 
 }  // namespace
 
+// ---- observing ----------------------------------------------------------------
+
+template <typename Call>
+Status FaultInjectionFileSystem::Observed(OpKind kind, const std::string& path,
+                                          const std::string& target, bool is_dir, Call&& call) {
+  std::shared_ptr<const OperationObserver> observer;
+  {
+    MutexLock l(&mu_);
+    observer = observer_;
+  }
+  Operation op;
+  if (observer != nullptr) {
+    op.kind = kind;
+    op.is_dir = is_dir;
+    op.path = path;
+    op.target = target;
+    (*observer)(op);
+  }
+  Status s = call();
+  if (observer != nullptr) {
+    op.phase = Operation::Phase::kAfter;
+    op.status = s;
+    (*observer)(op);
+  }
+  return s;
+}
+
+void FaultInjectionFileSystem::SetOperationObserver(OperationObserver observer) {
+  MutexLock l(&mu_);
+  observer_ = observer ? std::make_shared<const OperationObserver>(std::move(observer)) : nullptr;
+}
+
 // ---- handles ------------------------------------------------------------------
 // Each handle holds its inode, so it keeps working on a file that was renamed
 // or removed after it was opened, as a posix descriptor does.
@@ -127,42 +159,50 @@ class FaultInjectionFileSystem::WritableHandle final : public WritableFile {
   ~WritableHandle() override = default;
 
   Status Append(std::string_view data) override {
-    if (closed_) return Closed("append", path_);
-    MutexLock l(&fs_->mu_);
-    Status s = fs_->CheckAlive("append", path_, generation_);
-    if (s.ok()) s = fs_->BeginMutation(OpKind::kAppend, "append", path_);
-    if (!s.ok()) return s;
-    file_->current.append(data);
-    size_ += data.size();
-    return Status::OK();
+    return fs_->Observed(OpKind::kAppend, path_, std::string(), false, [&] {
+      if (closed_) return Closed("append", path_);
+      MutexLock l(&fs_->mu_);
+      Status s = fs_->CheckAlive("append", path_, generation_);
+      if (s.ok()) s = fs_->BeginMutation(OpKind::kAppend, "append", path_);
+      if (!s.ok()) return s;
+      file_->current.append(data);
+      size_ += data.size();
+      return Status::OK();
+    });
   }
 
   Status Flush() override {
-    if (closed_) return Closed("flush", path_);
-    MutexLock l(&fs_->mu_);
-    Status s = fs_->CheckAlive("flush", path_, generation_);
-    if (s.ok()) s = fs_->BeginMutation(OpKind::kFlush, "flush", path_);
-    return s;
+    return fs_->Observed(OpKind::kFlush, path_, std::string(), false, [&] {
+      if (closed_) return Closed("flush", path_);
+      MutexLock l(&fs_->mu_);
+      Status s = fs_->CheckAlive("flush", path_, generation_);
+      if (s.ok()) s = fs_->BeginMutation(OpKind::kFlush, "flush", path_);
+      return s;
+    });
   }
 
   Status Sync() override {
-    if (closed_) return Closed("sync", path_);
-    MutexLock l(&fs_->mu_);
-    Status s = fs_->CheckAlive("sync", path_, generation_);
-    if (s.ok()) s = fs_->BeginMutation(OpKind::kSync, "sync", path_);
-    if (!s.ok()) return s;
-    file_->durable = file_->current;
-    fs_->sync_count_++;
-    return Status::OK();
+    return fs_->Observed(OpKind::kSync, path_, std::string(), false, [&] {
+      if (closed_) return Closed("sync", path_);
+      MutexLock l(&fs_->mu_);
+      Status s = fs_->CheckAlive("sync", path_, generation_);
+      if (s.ok()) s = fs_->BeginMutation(OpKind::kSync, "sync", path_);
+      if (!s.ok()) return s;
+      file_->durable = file_->current;
+      fs_->sync_count_++;
+      return Status::OK();
+    });
   }
 
   Status Close() override {
-    if (closed_) return Closed("close", path_);
-    closed_ = true;  // even if the flush fails, as close(2) releases the fd
-    MutexLock l(&fs_->mu_);
-    Status s = fs_->CheckAlive("close", path_, generation_);
-    if (s.ok()) s = fs_->BeginMutation(OpKind::kFlush, "close", path_);
-    return s;
+    return fs_->Observed(OpKind::kFlush, path_, std::string(), false, [&] {
+      if (closed_) return Closed("close", path_);
+      closed_ = true;  // even if the flush fails, as close(2) releases the fd
+      MutexLock l(&fs_->mu_);
+      Status s = fs_->CheckAlive("close", path_, generation_);
+      if (s.ok()) s = fs_->BeginMutation(OpKind::kFlush, "close", path_);
+      return s;
+    });
   }
 
   uint64_t Size() const override { return size_; }
@@ -407,26 +447,28 @@ Status FaultInjectionFileSystem::NewRandomAccessFile(const std::string& path,
 
 Status FaultInjectionFileSystem::NewWritableFile(const std::string& path,
                                                  std::unique_ptr<WritableFile>* result) {
-  MutexLock l(&mu_);
-  result->reset();
-  Status s = BeginMutation(OpKind::kCreate, "create", path);
-  DirNode* parent = nullptr;
-  std::string name;
-  if (s.ok()) s = FindParent("create", path, &parent, &name);
-  if (!s.ok()) return s;
-  std::shared_ptr<FileNode> file;
-  auto it = parent->current.find(name);
-  if (it == parent->current.end()) {
-    file = std::make_shared<FileNode>();
-    parent->current[name].file = file;
-  } else if (it->second.dir != nullptr) {
-    return Status::IOError("create " + path, "Is a directory");
-  } else {
-    file = it->second.file;
-    file->current.clear();
-  }
-  *result = std::make_unique<WritableHandle>(this, path, std::move(file), generation_);
-  return Status::OK();
+  return Observed(OpKind::kCreate, path, std::string(), false, [&] {
+    MutexLock l(&mu_);
+    result->reset();
+    Status s = BeginMutation(OpKind::kCreate, "create", path);
+    DirNode* parent = nullptr;
+    std::string name;
+    if (s.ok()) s = FindParent("create", path, &parent, &name);
+    if (!s.ok()) return s;
+    std::shared_ptr<FileNode> file;
+    auto it = parent->current.find(name);
+    if (it == parent->current.end()) {
+      file = std::make_shared<FileNode>();
+      parent->current[name].file = file;
+    } else if (it->second.dir != nullptr) {
+      return Status::IOError("create " + path, "Is a directory");
+    } else {
+      file = it->second.file;
+      file->current.clear();
+    }
+    *result = std::make_unique<WritableHandle>(this, path, std::move(file), generation_);
+    return Status::OK();
+  });
 }
 
 Status FaultInjectionFileSystem::FileExists(const std::string& path) {
@@ -459,122 +501,134 @@ Status FaultInjectionFileSystem::GetFileSize(const std::string& path, uint64_t* 
 }
 
 Status FaultInjectionFileSystem::RemoveFile(const std::string& path) {
-  MutexLock l(&mu_);
-  Status s = BeginMutation(OpKind::kRemove, "remove", path);
-  DirNode* parent = nullptr;
-  std::string name;
-  if (s.ok()) s = FindParent("remove", path, &parent, &name);
-  if (!s.ok()) return s;
-  auto it = parent->current.find(name);
-  if (it == parent->current.end()) {
-    return Status::NotFound("remove " + path, "No such file or directory");
-  }
-  if (it->second.dir != nullptr) return Status::IOError("remove " + path, "Is a directory");
-  parent->current.erase(it);
-  return Status::OK();
+  return Observed(OpKind::kRemove, path, std::string(), false, [&] {
+    MutexLock l(&mu_);
+    Status s = BeginMutation(OpKind::kRemove, "remove", path);
+    DirNode* parent = nullptr;
+    std::string name;
+    if (s.ok()) s = FindParent("remove", path, &parent, &name);
+    if (!s.ok()) return s;
+    auto it = parent->current.find(name);
+    if (it == parent->current.end()) {
+      return Status::NotFound("remove " + path, "No such file or directory");
+    }
+    if (it->second.dir != nullptr) return Status::IOError("remove " + path, "Is a directory");
+    parent->current.erase(it);
+    return Status::OK();
+  });
 }
 
 Status FaultInjectionFileSystem::RenameFile(const std::string& src, const std::string& target) {
-  MutexLock l(&mu_);
-  const std::string what = src + " to " + target;
-  Status s = BeginMutation(OpKind::kRename, "rename", src, target);
-  DirNode* src_dir = nullptr;
-  DirNode* target_dir = nullptr;
-  std::string src_name, target_name;
-  if (s.ok()) s = FindParent("rename", src, &src_dir, &src_name);
-  if (s.ok()) s = FindParent("rename", target, &target_dir, &target_name);
-  if (!s.ok()) return s;
-  auto it = src_dir->current.find(src_name);
-  if (it == src_dir->current.end()) {
-    return Status::NotFound("rename " + what, "No such file or directory");
-  }
-  Entry moving = it->second;
-  if (src_dir == target_dir && src_name == target_name) return Status::OK();
-  auto old = target_dir->current.find(target_name);
-  if (old != target_dir->current.end()) {
-    if (old->second.dir != nullptr && moving.dir == nullptr) {
-      return Status::IOError("rename " + what, "Is a directory");
+  return Observed(OpKind::kRename, src, target, false, [&] {
+    MutexLock l(&mu_);
+    const std::string what = src + " to " + target;
+    Status s = BeginMutation(OpKind::kRename, "rename", src, target);
+    DirNode* src_dir = nullptr;
+    DirNode* target_dir = nullptr;
+    std::string src_name, target_name;
+    if (s.ok()) s = FindParent("rename", src, &src_dir, &src_name);
+    if (s.ok()) s = FindParent("rename", target, &target_dir, &target_name);
+    if (!s.ok()) return s;
+    auto it = src_dir->current.find(src_name);
+    if (it == src_dir->current.end()) {
+      return Status::NotFound("rename " + what, "No such file or directory");
     }
-    if (old->second.dir == nullptr && moving.dir != nullptr) {
-      return Status::IOError("rename " + what, "Not a directory");
+    Entry moving = it->second;
+    if (src_dir == target_dir && src_name == target_name) return Status::OK();
+    auto old = target_dir->current.find(target_name);
+    if (old != target_dir->current.end()) {
+      if (old->second.dir != nullptr && moving.dir == nullptr) {
+        return Status::IOError("rename " + what, "Is a directory");
+      }
+      if (old->second.dir == nullptr && moving.dir != nullptr) {
+        return Status::IOError("rename " + what, "Not a directory");
+      }
+      if (old->second.dir != nullptr && !old->second.dir->current.empty()) {
+        return Status::IOError("rename " + what, "Directory not empty");
+      }
     }
-    if (old->second.dir != nullptr && !old->second.dir->current.empty()) {
-      return Status::IOError("rename " + what, "Directory not empty");
+    if (moving.dir != nullptr) {
+      // A directory must not move below itself.
+      std::vector<std::string> sp = SplitPath(src), tp = SplitPath(target);
+      if (tp.size() > sp.size() && std::equal(sp.begin(), sp.end(), tp.begin())) {
+        return Status::InvalidArgument("rename " + what, "target is inside the source");
+      }
     }
-  }
-  if (moving.dir != nullptr) {
-    // A directory must not move below itself.
-    std::vector<std::string> sp = SplitPath(src), tp = SplitPath(target);
-    if (tp.size() > sp.size() && std::equal(sp.begin(), sp.end(), tp.begin())) {
-      return Status::InvalidArgument("rename " + what, "target is inside the source");
-    }
-  }
-  src_dir->current.erase(it);
-  target_dir->current[target_name] = std::move(moving);
-  return Status::OK();
+    src_dir->current.erase(it);
+    target_dir->current[target_name] = std::move(moving);
+    return Status::OK();
+  });
 }
 
 Status FaultInjectionFileSystem::Truncate(const std::string& path, uint64_t size) {
-  MutexLock l(&mu_);
-  Status s = BeginMutation(OpKind::kTruncate, "truncate", path);
-  std::shared_ptr<FileNode> file;
-  if (s.ok()) s = FindFile("truncate", path, &file);
-  if (!s.ok()) return s;
-  file->current.resize(size, '\0');
-  return Status::OK();
+  return Observed(OpKind::kTruncate, path, std::string(), false, [&] {
+    MutexLock l(&mu_);
+    Status s = BeginMutation(OpKind::kTruncate, "truncate", path);
+    std::shared_ptr<FileNode> file;
+    if (s.ok()) s = FindFile("truncate", path, &file);
+    if (!s.ok()) return s;
+    file->current.resize(size, '\0');
+    return Status::OK();
+  });
 }
 
 Status FaultInjectionFileSystem::CreateDirIfMissing(const std::string& dir) {
-  MutexLock l(&mu_);
-  Status s = BeginMutation(OpKind::kCreateDir, "mkdir", dir);
-  if (!s.ok()) return s;
-  if (SplitPath(dir).empty()) return Status::OK();  // the root always exists
-  DirNode* parent = nullptr;
-  std::string name;
-  s = FindParent("mkdir", dir, &parent, &name);
-  if (!s.ok()) return s;
-  auto it = parent->current.find(name);
-  if (it == parent->current.end()) {
-    parent->current[name].dir = NewDir();
-  } else if (it->second.dir == nullptr) {
-    return Status::IOError("mkdir " + dir, "exists and is not a directory");
-  }
-  return Status::OK();
+  return Observed(OpKind::kCreateDir, dir, std::string(), false, [&] {
+    MutexLock l(&mu_);
+    Status s = BeginMutation(OpKind::kCreateDir, "mkdir", dir);
+    if (!s.ok()) return s;
+    if (SplitPath(dir).empty()) return Status::OK();  // the root always exists
+    DirNode* parent = nullptr;
+    std::string name;
+    s = FindParent("mkdir", dir, &parent, &name);
+    if (!s.ok()) return s;
+    auto it = parent->current.find(name);
+    if (it == parent->current.end()) {
+      parent->current[name].dir = NewDir();
+    } else if (it->second.dir == nullptr) {
+      return Status::IOError("mkdir " + dir, "exists and is not a directory");
+    }
+    return Status::OK();
+  });
 }
 
 Status FaultInjectionFileSystem::RemoveDir(const std::string& dir) {
-  MutexLock l(&mu_);
-  Status s = BeginMutation(OpKind::kRemove, "rmdir", dir);
-  DirNode* parent = nullptr;
-  std::string name;
-  if (s.ok()) s = FindParent("rmdir", dir, &parent, &name);
-  if (!s.ok()) return s;
-  auto it = parent->current.find(name);
-  if (it == parent->current.end()) {
-    return Status::NotFound("rmdir " + dir, "No such file or directory");
-  }
-  if (it->second.dir == nullptr) return Status::IOError("rmdir " + dir, "Not a directory");
-  if (!it->second.dir->current.empty()) {
-    return Status::IOError("rmdir " + dir, "Directory not empty");
-  }
-  // The node stays in dirs_: the parent's durable entries may still name it.
-  parent->current.erase(it);
-  return Status::OK();
+  return Observed(OpKind::kRemove, dir, std::string(), true, [&] {
+    MutexLock l(&mu_);
+    Status s = BeginMutation(OpKind::kRemove, "rmdir", dir);
+    DirNode* parent = nullptr;
+    std::string name;
+    if (s.ok()) s = FindParent("rmdir", dir, &parent, &name);
+    if (!s.ok()) return s;
+    auto it = parent->current.find(name);
+    if (it == parent->current.end()) {
+      return Status::NotFound("rmdir " + dir, "No such file or directory");
+    }
+    if (it->second.dir == nullptr) return Status::IOError("rmdir " + dir, "Not a directory");
+    if (!it->second.dir->current.empty()) {
+      return Status::IOError("rmdir " + dir, "Directory not empty");
+    }
+    // The node stays in dirs_: the parent's durable entries may still name it.
+    parent->current.erase(it);
+    return Status::OK();
+  });
 }
 
 Status FaultInjectionFileSystem::SyncDir(const std::string& dir) {
-  MutexLock l(&mu_);
-  Status s = BeginMutation(OpKind::kSyncDir, "syncdir", dir);
-  if (!s.ok()) return s;
-  std::vector<std::string> parts = SplitPath(dir);
-  DirNode* node = FindDir(parts, parts.size());
-  if (node == nullptr) {
-    if (FindEntry(dir) != nullptr) return Status::IOError("syncdir " + dir, "Not a directory");
-    return Status::NotFound("syncdir " + dir, "No such file or directory");
-  }
-  node->durable = node->current;
-  syncdir_count_++;
-  return Status::OK();
+  return Observed(OpKind::kSyncDir, dir, std::string(), false, [&] {
+    MutexLock l(&mu_);
+    Status s = BeginMutation(OpKind::kSyncDir, "syncdir", dir);
+    if (!s.ok()) return s;
+    std::vector<std::string> parts = SplitPath(dir);
+    DirNode* node = FindDir(parts, parts.size());
+    if (node == nullptr) {
+      if (FindEntry(dir) != nullptr) return Status::IOError("syncdir " + dir, "Not a directory");
+      return Status::NotFound("syncdir " + dir, "No such file or directory");
+    }
+    node->durable = node->current;
+    syncdir_count_++;
+    return Status::OK();
+  });
 }
 
 Status FaultInjectionFileSystem::LockFile(const std::string& path,
@@ -805,6 +859,57 @@ Status FaultInjectionFileSystem::CorruptByte(const std::string& path, uint64_t o
   file->current[offset] = static_cast<char>(file->current[offset] ^ xor_mask);
   if (offset < file->durable.size()) {
     file->durable[offset] = static_cast<char>(file->durable[offset] ^ xor_mask);
+  }
+  return Status::OK();
+}
+
+const FaultInjectionFileSystem::FileNode* FaultInjectionFileSystem::FindDurableFile(
+    const std::string& path) const {
+  std::vector<std::string> parts = SplitPath(path);
+  if (parts.empty()) return nullptr;
+  const DirNode* dir = root_;
+  for (size_t i = 0; i < parts.size(); i++) {
+    auto it = dir->durable.find(parts[i]);
+    if (it == dir->durable.end()) return nullptr;
+    if (i + 1 == parts.size()) return it->second.file.get();  // null for a directory
+    if (it->second.dir == nullptr) return nullptr;
+    dir = it->second.dir;
+  }
+  return nullptr;
+}
+
+Status FaultInjectionFileSystem::ReadDurableFile(const std::string& path, std::string* data) const {
+  MutexLock l(&mu_);
+  data->clear();
+  const FileNode* file = FindDurableFile(path);
+  if (file == nullptr) return Status::NotFound("durable " + path, "no durable file entry");
+  *data = file->durable;
+  return Status::OK();
+}
+
+Status FaultInjectionFileSystem::ReadDurableDir(const std::string& dir,
+                                                const std::vector<std::string>& content_prefixes,
+                                                std::map<std::string, DurableFile>* files) const {
+  MutexLock l(&mu_);
+  files->clear();
+  const DirNode* node = root_;
+  for (const std::string& part : SplitPath(dir)) {
+    auto it = node->durable.find(part);
+    if (it == node->durable.end() || it->second.dir == nullptr) {
+      return Status::NotFound("durable " + dir, "no durable directory entry");
+    }
+    node = it->second.dir;
+  }
+  for (const auto& [name, entry] : node->durable) {
+    if (entry.file == nullptr) continue;
+    DurableFile& f = (*files)[name];
+    f.size = entry.file->durable.size();
+    for (const std::string& prefix : content_prefixes) {
+      if (name.starts_with(prefix)) {
+        f.contents = entry.file->durable;
+        break;
+      }
+    }
   }
   return Status::OK();
 }

@@ -32,6 +32,16 @@
 // closed or dead (pre-crash) handle fail first and are not counted; nor are
 // LockFile, reads, the WritableFile destructor, or the test helpers below.
 //
+// Observing operations. SetOperationObserver(f) calls f twice for every
+// mutating call (the calls counted by mutating_ops(), plus calls on a dead
+// or closed handle): once before it runs (phase kBefore, before it is
+// counted, so before an armed crash fires) and once after (kAfter, with the
+// call's Status). f runs on the calling thread, outside the internal mutex,
+// so it may call back into the file system (the durable-state helpers below
+// are meant for it); calls from several threads may overlap. Between the two
+// calls of one operation, other threads' operations may run. Test helpers
+// (WriteFileFromString, CorruptByte, SimulateCrash) are not observed.
+//
 // Faults. InjectFault makes matching calls fail with EIO (Status::IOError) or
 // ENOSPC (Status::NoSpace) and a message "<op> <path>: injected ...". A failed
 // call changes nothing: a failed Append appends nothing, a failed Sync makes
@@ -64,6 +74,8 @@
 #define SYNAPSED_IO_FAULT_INJECTION_FS_H_
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -120,6 +132,20 @@ class FaultInjectionFileSystem final : public FileSystem {
     int count = 1;  // then fail this many; -1 = every later matching call
   };
 
+  // One mutating call, as the observer sees it.
+  struct Operation {
+    enum class Phase { kBefore, kAfter };
+    Phase phase = Phase::kBefore;
+    // kAppend, kFlush (WritableFile::Flush and Close), kSync, kCreate, kRename,
+    // kRemove (RemoveFile and RemoveDir), kTruncate, kSyncDir or kCreateDir.
+    OpKind kind = OpKind::kAppend;
+    bool is_dir = false;  // kRemove: RemoveDir rather than RemoveFile
+    std::string path;     // as the caller spelled it (for a handle: as opened)
+    std::string target;   // kRename: the new path; else empty
+    Status status;        // kAfter: the call's result; kBefore: OK
+  };
+  using OperationObserver = std::function<void(const Operation&)>;
+
   FaultInjectionFileSystem();
   ~FaultInjectionFileSystem() override;
   FaultInjectionFileSystem(const FaultInjectionFileSystem&) = delete;
@@ -174,6 +200,12 @@ class FaultInjectionFileSystem final : public FileSystem {
   // Mutating operations counted since construction.
   uint64_t mutating_ops() const EXCLUDES(mu_);
 
+  // ---- observing --------------------------------------------------------------
+  // Replaces the observer (see "Observing operations" above); an empty
+  // function removes it. A call already running may still report to the old
+  // observer.
+  void SetOperationObserver(OperationObserver observer) EXCLUDES(mu_);
+
   // ---- faults ---------------------------------------------------------------
   // Faults are checked in the order injected; the first one that matches and
   // is past its skip fails the call.
@@ -190,6 +222,22 @@ class FaultInjectionFileSystem final : public FileSystem {
   // XORs the byte at offset with xor_mask, in the current contents and, where
   // they are long enough, the durable ones (the bits rotted on the device).
   Status CorruptByte(const std::string& path, uint64_t offset, uint8_t xor_mask) EXCLUDES(mu_);
+  // What a crash now would leave of the file at path, following durable
+  // directory entries only (NotFound if one is missing): the durable
+  // contents of the inode its durable entry names. For a crash in
+  // kDropUnsynced mode this is exactly the file after the crash.
+  Status ReadDurableFile(const std::string& path, std::string* data) const EXCLUDES(mu_);
+  // The files that the durable entries of dir name (names, not paths; not
+  // subdirectories), each with its durable size, and its durable contents if
+  // the name starts with one of content_prefixes (else contents is empty).
+  // Taken under one lock: one state a crash could leave, even while other
+  // threads write. NotFound if dir has no durable entry.
+  struct DurableFile {
+    uint64_t size = 0;
+    std::string contents;
+  };
+  Status ReadDurableDir(const std::string& dir, const std::vector<std::string>& content_prefixes,
+                        std::map<std::string, DurableFile>* files) const EXCLUDES(mu_);
   // Paths ("/db/000001.log") of every file reachable now, sorted.
   std::vector<std::string> ListAllFiles() const EXCLUDES(mu_);
   // Successful WritableFile::Sync and SyncDir calls.
@@ -236,6 +284,13 @@ class FaultInjectionFileSystem final : public FileSystem {
   Status BeginMutation(OpKind kind, std::string_view op, const std::string& path,
                        const std::string& path2 = std::string()) REQUIRES(mu_);
 
+  // Runs call() (which takes mu_ itself) between the observer's two calls.
+  template <typename Call>
+  Status Observed(OpKind kind, const std::string& path, const std::string& target, bool is_dir,
+                  Call&& call) EXCLUDES(mu_);
+  // The inode the durable entries name at path, or null.
+  const FileNode* FindDurableFile(const std::string& path) const REQUIRES(mu_);
+
   void CrashLocked(CrashMode mode, uint64_t seed) REQUIRES(mu_);
   void CrashDir(DirNode* dir, CrashMode mode, Random* rnd, std::set<const DirNode*>* dirs_seen,
                 std::set<const FileNode*>* files_seen) REQUIRES(mu_);
@@ -252,6 +307,8 @@ class FaultInjectionFileSystem final : public FileSystem {
   uint64_t generation_ GUARDED_BY(mu_) = 0;
   std::set<std::string> locked_ GUARDED_BY(mu_);  // normalized paths
   std::vector<ArmedFault> faults_ GUARDED_BY(mu_);
+  // Shared so a call can keep using the observer it started with, outside mu_.
+  std::shared_ptr<const OperationObserver> observer_ GUARDED_BY(mu_);
 
   uint64_t mutating_ops_ GUARDED_BY(mu_) = 0;
   bool armed_ GUARDED_BY(mu_) = false;

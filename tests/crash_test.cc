@@ -2,9 +2,16 @@
 // of docs/design/recovery.md, checked with the History oracle.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
 #include "io/fault_injection_fs.h"
 #include "synapsed/db.h"
 #include "tests/history.h"
+#include "testutil/ordering_checker.h"
+#include "testutil/testutil.h"
 #include "util/random.h"
 
 namespace synapsed {
@@ -17,6 +24,96 @@ using test::Update;
 namespace {
 
 constexpr char kDb[] = "/db";
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr uint64_t kDefaultStride = 3;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr uint64_t kDefaultStride = 3;
+#else
+constexpr uint64_t kDefaultStride = 1;
+#endif
+#else
+constexpr uint64_t kDefaultStride = 1;
+#endif
+
+// A whole number from the environment, or fallback if unset or malformed.
+uint64_t EnvNumber(const char* name, uint64_t fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(v, &end, 10);
+  return *end == '\0' ? n : fallback;
+}
+
+// Which crash points an enumeration visits (docs/testing.md, "Crash points"):
+// SYNAPSED_CRASH_K=k runs only operation k; SYNAPSED_CRASH_STRIDE=s every
+// s-th k (default 1, 3 under ASan), shifted per crash mode so the modes
+// cover different k; SYNAPSED_CRASH_SEEDS=n runs kKeepRandomUnsynced with n
+// seeds per k (a soak knob; the default is per scenario).
+struct CrashPoints {
+  uint64_t only_k = EnvNumber("SYNAPSED_CRASH_K", 0);
+  uint64_t stride = std::max<uint64_t>(1, EnvNumber("SYNAPSED_CRASH_STRIDE", kDefaultStride));
+  uint64_t seeds(uint64_t fallback) const {
+    return std::max<uint64_t>(1, EnvNumber("SYNAPSED_CRASH_SEEDS", fallback));
+  }
+  bool Visit(uint64_t k, int mode_index) const {
+    if (only_k != 0) return k == only_k;
+    return (k + static_cast<uint64_t>(mode_index)) % stride == 0;
+  }
+};
+
+// "remove-log", "sync-manifest", "rename-current", ...: what an operation
+// does, for the coverage line of an enumeration.
+std::string OperationClass(const FaultInjectionFileSystem::Operation& op) {
+  using Kind = FaultInjectionFileSystem::OpKind;
+  const char* verb = "other";
+  switch (op.kind) {
+    case Kind::kAppend:
+      verb = "append";
+      break;
+    case Kind::kFlush:
+      verb = "flush";
+      break;
+    case Kind::kSync:
+      verb = "sync";
+      break;
+    case Kind::kCreate:
+      verb = "create";
+      break;
+    case Kind::kRename:
+      verb = "rename";
+      break;
+    case Kind::kRemove:
+      verb = "remove";
+      break;
+    case Kind::kTruncate:
+      verb = "truncate";
+      break;
+    case Kind::kSyncDir:
+      return "syncdir";
+    case Kind::kCreateDir:
+      return "mkdir";
+    default:
+      break;
+  }
+  const std::string& path = op.kind == Kind::kRename ? op.target : op.path;
+  std::string what = "other";
+  if (path.ends_with(".log"))
+    what = "log";
+  else if (path.ends_with(".sst"))
+    what = "table";
+  else if (path.find("/MANIFEST-") != std::string::npos)
+    what = "manifest";
+  else if (path.ends_with("/CURRENT"))
+    what = "current";
+  else if (path.ends_with(".dbtmp"))
+    what = "temp";
+  return std::string(verb) + "-" + what;
+}
+
+// A copy of every file of a crashed file system (current == durable there).
+using Image = std::map<std::string, std::string>;
 
 std::vector<Update> RandomBatch(Random* rnd, int* counter) {
   std::vector<Update> batch;
@@ -41,13 +138,68 @@ std::vector<Update> RandomBatch(Random* rnd, int* counter) {
 
 class CrashTest : public ::testing::Test {
  protected:
-  CrashTest() : fs_(std::make_shared<FaultInjectionFileSystem>()) {
+  CrashTest() {
     options_.create_if_missing = true;
+    NewFileSystem();
+  }
+
+  void TearDown() override { FinishChecker(); }
+
+  // A fresh file system, watched by a fresh ordering checker.
+  void NewFileSystem() {
+    FinishChecker();
+    fs_ = std::make_shared<FaultInjectionFileSystem>();
     options_.file_system = fs_;
+    checker_ = test::OrderingChecker::Attach(fs_.get(), kDb);
+  }
+
+  // Adds the checker's counts to the totals; each violation fails the test.
+  void FinishChecker() {
+    if (checker_ == nullptr) return;
+    ordering_checks_ += checker_->checks();
+    for (const auto& v : checker_->violations()) {
+      ordering_failures_++;
+      ADD_FAILURE() << "ordering rule broken" << checker_context_ << ": " << v;
+    }
+    checker_.reset();
+    checker_context_.clear();
+  }
+
+  // A fresh file system holding exactly the files of image, all durable.
+  void RestoreImage(const Image& image) {
+    NewFileSystem();
+    for (const auto& [path, data] : image) {
+      const std::string dir = path.substr(0, path.rfind('/'));
+      ASSERT_TRUE(fs_->CreateDirIfMissing(dir).ok());
+      ASSERT_TRUE(fs_->SyncDir(dir.substr(0, dir.rfind('/')) + "/").ok());
+      ASSERT_TRUE(fs_->WriteFileFromString(path, data, true).ok());
+    }
+  }
+
+  Image TakeImage() {
+    Image image;
+    for (const auto& path : fs_->ListAllFiles()) {
+      EXPECT_TRUE(fs_->ReadFileToString(path, &image[path]).ok()) << path;
+    }
+    return image;
+  }
+
+  // One line of counts for protocol 1.
+  void Report(const std::string& test, uint64_t crash_points, double seconds) {
+    FinishChecker();
+    const std::string counts =
+        "crash_points=" + std::to_string(crash_points) + " reopens=" + std::to_string(reopens_) +
+        " ordering_checks=" + std::to_string(ordering_checks_) +
+        " failures=" + std::to_string(ordering_failures_ + (HasFailure() ? 1 : 0));
+    std::printf("protocol 1 %s: %s (%.1f s)\n", test.c_str(), counts.c_str(), seconds);
+    test::ReportProtocol(1, "crash_test." + test, counts);
   }
 
   Status Open() { return DB::Open(options_, kDb, &db_); }
-  void CrashAtEveryFileOperation(bool flushes, CompactionStyle style = CompactionStyle::kLeveled);
+  void CrashAtEveryFileOperation(const std::string& test, bool flushes,
+                                 CompactionStyle style = CompactionStyle::kLeveled);
+  Image BuildRecoveryImage(bool damaged);
+  void CrashAtEveryFileOperationOfRecovery(const std::string& test, bool damaged);
 
   // Writes random batches until n are acknowledged or a write fails; returns
   // the first failure.
@@ -69,14 +221,15 @@ class CrashTest : public ::testing::Test {
   // durable history.
   void ReopenAndCheck(const std::string& context) {
     db_.reset();
+    reopens_++;
     Status s = Open();
     ASSERT_TRUE(s.ok()) << context << ": " << s.ToString();
     KV actual = test::ReadAll(db_.get(), &s);
     ASSERT_TRUE(s.ok()) << context;
     long p = history_.MatchingPrefix(actual);
     ASSERT_GE(p, 0) << context << ": recovered state is not a prefix of acknowledged writes "
-                    << "(acknowledged " << history_.size() << ", synced "
-                    << history_.min_prefix() << ")";
+                    << "(acknowledged " << history_.size() << ", synced " << history_.min_prefix()
+                    << ")";
     history_.Truncate(static_cast<size_t>(p));
     // Open left nothing obsolete behind: one log, one MANIFEST, no temporary
     // file, and exactly the live tables (orphans went to lost/). Checked
@@ -105,6 +258,11 @@ class CrashTest : public ::testing::Test {
   }
 
   std::shared_ptr<FaultInjectionFileSystem> fs_;
+  std::shared_ptr<test::OrderingChecker> checker_;
+  uint64_t ordering_checks_ = 0;
+  uint64_t ordering_failures_ = 0;
+  uint64_t reopens_ = 0;
+  std::string checker_context_;  // " (SYNAPSED_CRASH_K=k ...)": how to rerun
   Options options_;
   std::unique_ptr<DB> db_;
   History history_;
@@ -115,8 +273,7 @@ class CrashTest : public ::testing::Test {
 
 TEST_F(CrashTest, SyncedWritesSurviveCrashesAndWhatSurvivesIsAPrefix) {
   for (uint64_t seed = 1; seed <= 60; seed++) {
-    fs_ = std::make_shared<FaultInjectionFileSystem>();
-    options_.file_system = fs_;
+    NewFileSystem();
     history_ = History();
     Random rnd(seed);
     ASSERT_TRUE(Open().ok());
@@ -174,10 +331,10 @@ TEST_F(CrashTest, OpenRetiresReplayedLogs) {
   ASSERT_TRUE(db_->GetProperty("synapsed.wal-files", &wal));
   EXPECT_EQ("000004.log", wal);  // 1 was replayed into table 3
   auto files = fs_->ListAllFiles();
-  EXPECT_EQ((std::vector<std::string>{"/db/000003.sst", "/db/000004.log", "/db/CURRENT",
-                                      "/db/IDENTITY", "/db/LOCK", "/db/LOG", "/db/LOG.old",
-                                      "/db/MANIFEST-000005"}),
-            files);
+  EXPECT_EQ(
+      (std::vector<std::string>{"/db/000003.sst", "/db/000004.log", "/db/CURRENT", "/db/IDENTITY",
+                                "/db/LOCK", "/db/LOG", "/db/LOG.old", "/db/MANIFEST-000005"}),
+      files);
   db_.reset();
   ASSERT_TRUE(Open().ok());  // a table and an empty log: nothing to lose
   std::string v;
@@ -193,7 +350,8 @@ TEST_F(CrashTest, OpenRetiresReplayedLogs) {
 // moves across several levels, deleting input tables), and so writes many
 // MANIFEST edits. Background work makes the k-th operation vary a little
 // from run to run; every k still crashes somewhere in the run.
-void CrashTest::CrashAtEveryFileOperation(bool flushes, CompactionStyle style) {
+void CrashTest::CrashAtEveryFileOperation(const std::string& test, bool flushes,
+                                          CompactionStyle style) {
   options_.compaction_style = style;
   if (flushes) {
     options_.write_buffer_size = 1024;
@@ -247,40 +405,180 @@ void CrashTest::CrashAtEveryFileOperation(bool flushes, CompactionStyle style) {
     return fs->mutating_ops() - start;
   };
 
-  fs_ = std::make_shared<FaultInjectionFileSystem>();
-  options_.file_system = fs_;
+  const auto start_time = std::chrono::steady_clock::now();
+  NewFileSystem();
+  // The reference run, recording what each operation is (background work
+  // moves a few of them from run to run), to show which crash points the
+  // enumeration covers.
+  std::mutex mu;
+  std::map<std::string, uint64_t> kinds;
+  fs_->SetOperationObserver([&, checker = checker_](const FaultInjectionFileSystem::Operation& op) {
+    checker->OnOperation(op);
+    if (op.phase != FaultInjectionFileSystem::Operation::Phase::kBefore) return;
+    std::lock_guard<std::mutex> l(mu);
+    kinds[OperationClass(op)]++;
+  });
   const uint64_t total = run(fs_.get());
   ASSERT_GT(total, flushes ? 150u : 50u);
   EXPECT_EQ(flushes, compacted);
+  std::string coverage;
+  for (const auto& [kind, n] : kinds) coverage += " " + kind + "=" + std::to_string(n);
+  std::printf("%s: %llu operations:%s\n", test.c_str(), static_cast<unsigned long long>(total),
+              coverage.c_str());
+  // Every kind of step the issue lists is among the crash points.
+  for (const char* kind : {"remove-log", "sync-manifest", "rename-current", "syncdir"}) {
+    EXPECT_GT(kinds[kind], 0u) << kind;
+  }
+  if (flushes) {
+    EXPECT_GT(kinds["remove-table"], 0u);
+  }
+  EXPECT_GT(kinds["remove-manifest"], 0u);
+
+  const CrashPoints points;
+  const CrashMode modes[] = {CrashMode::kDropUnsynced, CrashMode::kKeepRandomUnsynced};
+  uint64_t crash_points = 0;
   for (uint64_t k = 1; k <= total; k++) {
-    for (CrashMode mode : {CrashMode::kDropUnsynced, CrashMode::kKeepRandomUnsynced}) {
-      fs_ = std::make_shared<FaultInjectionFileSystem>();
-      options_.file_system = fs_;
-      fs_->ArmCrash(k, mode, k);
-      run(fs_.get());
-      if (!fs_->crashed_by_arm()) continue;  // the uncounted path was shorter
-      fs_->DisarmCrash();
-      db_.reset();
-      // The crash may have hit before the database existed at all.
-      if (!fs_->FileExists(std::string(kDb) + "/IDENTITY").ok()) continue;
-      ReopenAndCheck("crash at op " + std::to_string(k));
-      // And the recovered database takes writes that survive another crash.
-      Random rnd(k);
-      ASSERT_TRUE(Workload(&rnd, 5, 1).ok());
-      fs_->SimulateCrash(CrashMode::kDropUnsynced, k);
-      ReopenAndCheck("second crash after op " + std::to_string(k));
+    for (int m = 0; m < 2; m++) {
+      if (!points.Visit(k, m)) continue;
+      const uint64_t seeds = modes[m] == CrashMode::kDropUnsynced ? 1 : points.seeds(1);
+      for (uint64_t seed = k; seed < k + seeds * 1000; seed += 1000) {
+        NewFileSystem();
+        checker_context_ = " (SYNAPSED_CRASH_K=" + std::to_string(k) + ", mode " +
+                           std::to_string(m) + ", seed " + std::to_string(seed) + ")";
+        fs_->ArmCrash(k, modes[m], seed);
+        run(fs_.get());
+        if (!fs_->crashed_by_arm()) continue;  // the uncounted path was shorter
+        crash_points++;
+        fs_->DisarmCrash();
+        db_.reset();
+        // The crash may have hit before the database existed at all.
+        if (!fs_->FileExists(std::string(kDb) + "/IDENTITY").ok()) continue;
+        const std::string at = "crash at op " + std::to_string(k) + " mode " + std::to_string(m) +
+                               " seed " + std::to_string(seed);
+        ReopenAndCheck(at);
+        if (HasFatalFailure()) return;
+        // And the recovered database takes writes that survive another crash.
+        Random rnd(k);
+        ASSERT_TRUE(Workload(&rnd, 5, 1).ok());
+        fs_->SimulateCrash(CrashMode::kDropUnsynced, k);
+        ReopenAndCheck("second crash after " + at);
+        if (HasFatalFailure()) return;
+      }
     }
   }
+  Report(test, crash_points,
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count());
 }
 
-TEST_F(CrashTest, CrashAtEveryFileOperation) { CrashAtEveryFileOperation(false); }
+TEST_F(CrashTest, CrashAtEveryFileOperation) {
+  CrashAtEveryFileOperation("CrashAtEveryFileOperation", false);
+}
 
 TEST_F(CrashTest, CrashAtEveryFileOperationWithFlushesAndCompactions) {
-  CrashAtEveryFileOperation(true);
+  CrashAtEveryFileOperation("CrashAtEveryFileOperationWithFlushesAndCompactions", true);
 }
 
 TEST_F(CrashTest, CrashAtEveryFileOperationWithUniversalCompaction) {
-  CrashAtEveryFileOperation(true, CompactionStyle::kUniversal);
+  CrashAtEveryFileOperation("CrashAtEveryFileOperationWithUniversalCompaction", true,
+                            CompactionStyle::kUniversal);
+}
+
+// A database whose next Open has work to do: three WALs whose memtables
+// were never flushed (every table write failed, which also stopped writes),
+// the last one torn by a crash that kept part of its unsynced tail. With
+// damaged, no write was synced and the oldest log has a flipped byte, so
+// recovery also copies damaged and unapplied logs to lost/.
+Image CrashTest::BuildRecoveryImage(bool damaged) {
+  NewFileSystem();
+  history_ = History();
+  counter_ = 0;
+  options_.write_buffer_size = 1024;
+  options_.max_write_buffer_number = 3;
+  EXPECT_TRUE(Open().ok());
+  fs_->InjectFault({FaultInjectionFileSystem::OpKind::kCreate, ".sst",
+                    FaultInjectionFileSystem::Errno::kEIO, 0, -1});
+  Random rnd(damaged ? 11 : 10);
+  Status s = Workload(&rnd, 400, damaged ? 1000000 : 3);
+  EXPECT_FALSE(s.ok());  // the failed flushes stopped writes
+  db_.reset();
+  fs_->ClearFaults();
+  fs_->SimulateCrash(CrashMode::kKeepRandomUnsynced, 5);
+  std::vector<std::string> logs;
+  for (const auto& path : fs_->ListAllFiles()) {
+    if (path.ends_with(".log")) logs.push_back(path);
+  }
+  EXPECT_GE(logs.size(), 2u);
+  if (damaged && !logs.empty()) {
+    uint64_t size = 0;
+    EXPECT_TRUE(fs_->GetFileSize(logs.front(), &size).ok());
+    EXPECT_TRUE(fs_->CorruptByte(logs.front(), size / 2, 0x10).ok());
+  }
+  return TakeImage();
+}
+
+// Crashes at every mutating file operation of an Open that recovers: replays
+// the logs (copying damaged ones to lost/), flushes them to a table, creates a
+// WAL and a MANIFEST, switches CURRENT and deletes the replayed logs and the
+// old MANIFEST. Then reopens and checks the oracle, writes, crashes again.
+void CrashTest::CrashAtEveryFileOperationOfRecovery(const std::string& test, bool damaged) {
+  const auto start_time = std::chrono::steady_clock::now();
+  const Image image = BuildRecoveryImage(damaged);
+  ASSERT_FALSE(HasFailure());
+  const History built = history_;
+  // The reference recovery: how many operations Open performs.
+  RestoreImage(image);
+  uint64_t start = fs_->mutating_ops();
+  ASSERT_TRUE(Open().ok());
+  const uint64_t total = fs_->mutating_ops() - start;
+  ReopenAndCheck("reference recovery");
+  ASSERT_GT(total, 20u);
+  if (damaged) {
+    ASSERT_TRUE(fs_->FileExists(std::string(kDb) + "/lost").ok());
+  }
+
+  const CrashPoints points;
+  const CrashMode modes[] = {CrashMode::kDropUnsynced, CrashMode::kKeepRandomUnsynced};
+  uint64_t crash_points = 0;
+  for (uint64_t k = 1; k <= total; k++) {
+    for (int m = 0; m < 2; m++) {
+      // Recovery is short: every k, and several torn-append seeds, even
+      // under ASan.
+      if (points.only_k != 0 && k != points.only_k) continue;
+      const uint64_t seeds = modes[m] == CrashMode::kDropUnsynced ? 1 : points.seeds(4);
+      for (uint64_t seed = k; seed < k + seeds * 1000; seed += 1000) {
+        RestoreImage(image);
+        checker_context_ = " (SYNAPSED_CRASH_K=" + std::to_string(k) + ", mode " +
+                           std::to_string(m) + ", seed " + std::to_string(seed) + ")";
+        history_ = built;
+        db_.reset();
+        fs_->ArmCrash(k, modes[m], seed);
+        Status s = Open();
+        db_.reset();
+        ASSERT_TRUE(fs_->crashed_by_arm()) << "op " << k << ": " << s.ToString();
+        fs_->DisarmCrash();
+        crash_points++;
+        const std::string at = "crash in recovery at op " + std::to_string(k) + " mode " +
+                               std::to_string(m) + " seed " + std::to_string(seed);
+        ReopenAndCheck(at);
+        if (HasFatalFailure()) return;
+        Random rnd(k);
+        ASSERT_TRUE(Workload(&rnd, 5, 1).ok());
+        fs_->SimulateCrash(CrashMode::kDropUnsynced, k);
+        ReopenAndCheck("second crash after " + at);
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+  Report(test, crash_points,
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count());
+}
+
+TEST_F(CrashTest, CrashAtEveryFileOperationOfRecovery) {
+  CrashAtEveryFileOperationOfRecovery("CrashAtEveryFileOperationOfRecovery", false);
+}
+
+TEST_F(CrashTest, CrashAtEveryFileOperationOfRecoveryWithDamagedLog) {
+  CrashAtEveryFileOperationOfRecovery("CrashAtEveryFileOperationOfRecoveryWithDamagedLog", true);
 }
 
 TEST_F(CrashTest, WriteErrorsStopWritesButNotReads) {
@@ -328,8 +626,7 @@ TEST_F(CrashTest, OpenFailuresAreReportedNotFatal) {
   using Op = FaultInjectionFileSystem::OpKind;
   for (Op op : {Op::kCreate, Op::kSyncDir, Op::kRename, Op::kAppend, Op::kSync, Op::kLock,
                 Op::kCreateDir}) {
-    fs_ = std::make_shared<FaultInjectionFileSystem>();
-    options_.file_system = fs_;
+    NewFileSystem();
     fs_->InjectFault({op, "", FaultInjectionFileSystem::Errno::kEIO, 0, -1});
     Status s = Open();
     EXPECT_TRUE(s.IsIOError()) << static_cast<int>(op) << " " << s.ToString();
