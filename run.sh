@@ -6,8 +6,10 @@
 #                    tests and the kill loop under TSan, then every fuzz target for
 #                    FUZZ_SECONDS (default 60) each
 #   ./run.sh soak    the long runs: the kill loop for STRESS_KILLS kills
-#                    (default 2000), then every fuzz target for FUZZ_SECONDS
-#                    (default 1800) each (docs/testing.md)
+#                    (default 2000), the crash-point, metamorphic,
+#                    corruption and I/O fault tests with denser settings,
+#                    then every fuzz target for FUZZ_SECONDS (default 1800)
+#                    each (docs/testing.md)
 #   ./run.sh fuzz    only the fuzz step of `test` (FUZZ_SECONDS, default 60)
 #   ./run.sh bench   install missing packages, build Release, run the default
 #                    benchmark and print the results table
@@ -42,8 +44,9 @@ usage() {
 usage: ./run.sh COMMAND
   test    install missing packages, build Release and ASan, run every test,
           then run each fuzz target for FUZZ_SECONDS (default 60)
-  soak    run the kill loop for STRESS_KILLS kills (default 2000), then each
-          fuzz target for FUZZ_SECONDS (default 1800)
+  soak    run the kill loop for STRESS_KILLS kills (default 2000), the
+          crash-point, metamorphic, corruption and I/O fault tests with denser
+          settings, then each fuzz target for FUZZ_SECONDS (default 1800)
   fuzz    only the fuzz step of test: each target for FUZZ_SECONDS (default 60)
   bench   install missing packages, build Release, run the default benchmark
           against RocksDB's db_bench; ./run.sh bench -- FLAGS runs FLAGS instead
@@ -210,8 +213,40 @@ run_kill_loop() {
 cmd_soak() {
   install_missing "${BUILD_PACKAGES[@]}"
   local rc=0
+  export SYNAPSED_PROTOCOL_REPORT="$PWD/build/protocols-soak.txt"
+  mkdir -p build
+  rm -f "$SYNAPSED_PROTOCOL_REPORT"
   run_kill_loop "${STRESS_KILLS:-2000}" || rc=$?
+  run_soak_tests || rc=$?
   run_fuzzers "${FUZZ_SECONDS:-1800}" || rc=$?
+  print_protocols "$SYNAPSED_PROTOCOL_REPORT"
+  return "$rc"
+}
+
+# run_soak_tests: the deterministic protocols with their soak knobs
+# (docs/testing.md): crash points with 8 torn-append seeds per point, 20
+# seeds per metamorphic configuration and 2,000 randomized ones, the
+# corruption matrix sampled 20 times as densely, the I/O fault matrix.
+run_soak_tests() {
+  log "configure + build: release (soak tests)"
+  cmake --preset release >/dev/null
+  cmake --build --preset release -j "$JOBS" --target crash_test model_test corruption_test \
+    io_fault_test
+  local rc=0
+  log "soak: crash points (protocol 1)"
+  SYNAPSED_CRASH_SEEDS=8 build/release/tests/crash_test >build/soak-crash.log 2>&1 || rc=$?
+  log "soak: metamorphic (protocol 4)"
+  SYNAPSED_MODEL_SEEDS=20 SYNAPSED_MODEL_RANDOM_SEEDS=2000 build/release/tests/model_test \
+    >build/soak-model.log 2>&1 || rc=$?
+  log "soak: corruption matrix (protocol 5)"
+  SYNAPSED_CORRUPTION_SAMPLES=20 build/release/tests/corruption_test \
+    >build/soak-corruption.log 2>&1 || rc=$?
+  log "soak: I/O faults (protocol 3)"
+  build/release/tests/io_fault_test >build/soak-io-fault.log 2>&1 || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    log "a soak test FAILED; logs: build/soak-*.log"
+    grep -h -A8 -E 'Failure|FAILED' build/soak-*.log | head -40 >&2 || true
+  fi
   return "$rc"
 }
 
