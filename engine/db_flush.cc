@@ -56,27 +56,25 @@ void DBImpl::CompactionThread() {
           manual = true;
           break;
         }
-      } else if (bg_error_.ok()) {
+      } else if (bg_error_.ok() && !CompactionFailedAtCurrentVersion()) {
         spec = picker_->Pick(*versions_->current(), running_);
         if (spec) break;
       }
       bg_work_cv_.Wait();
     }
     if (shutting_down_) break;
-    Status s;
+    // RunCompaction records a failure itself: a failed edit as bg_error_,
+    // an earlier one as a compaction error (a compaction cut short by Close
+    // is neither).
     if (manual) {
       // The caller waits until done (or every compaction thread exits), so
       // manual_ stays valid while mu_ is released inside.
       manual_->running = true;
-      s = ManualCompaction();
-      manual_->status = s;
+      manual_->status = ManualCompaction();
       manual_->done = true;
     } else {
-      s = RunCompaction(std::move(*spec));
+      RunCompaction(std::move(*spec)).PermitUncheckedError();
     }
-    // A compaction cut short by Close is not an error of the database.
-    const bool cancelled = s.IsAborted() && closed_.load(std::memory_order_acquire);
-    if (!s.ok() && !cancelled && bg_error_.ok()) bg_error_ = s;
     DeleteObsoleteTables();
     bg_done_cv_.SignalAll();
     bg_work_cv_.SignalAll();  // its files are free: another pick may fit now
@@ -150,12 +148,24 @@ Status DBImpl::RunCompaction(CompactionSpec spec) {
     mu_.Lock();
     running_compactions_--;
     running_.Remove(spec);
-    if (!s.ok()) return s;  // its outputs were removed; nothing names them
+    if (!s.ok()) {
+      // Its outputs were removed and nothing names them: the database is as
+      // it was, so writes go on (a failed output sync is not trusted: the
+      // file is gone).
+      const bool cancelled = s.IsAborted() && closed_.load(std::memory_order_acquire);
+      if (!cancelled) RecordCompactionError(s);
+      return s;
+    }
     for (const auto& f : outputs) edit.AddFile(spec.output_level, f);
   }
   // Held under mu_ (the version set's contract): one MANIFEST append and sync.
   Status s = versions_->LogAndApply(&edit);
-  if (!s.ok()) return s;  // outputs are kept: the edit may be durable anyway
+  if (!s.ok()) {
+    // Outputs are kept: the edit may be durable anyway. Its outcome is
+    // unknown, so writes stop until the next Open decides.
+    if (bg_error_.ok()) bg_error_ = s;
+    return s;
+  }
   const bool trivial_move = spec.trivial_move;
   const int output_level = spec.output_level;
   if (!trivial_move) {
@@ -182,6 +192,17 @@ Status DBImpl::RunCompaction(CompactionSpec spec) {
   }
   level.micros.fetch_add(micros, std::memory_order_relaxed);
   return Status::OK();
+}
+
+void DBImpl::RecordCompactionError(const Status& s) {
+  compaction_errors_++;
+  last_compaction_error_ = s;
+  compaction_failed_version_ = versions_->current();
+  info_log_->Log("compaction failed, nothing changed: %s", s.ToString().c_str());
+}
+
+bool DBImpl::CompactionFailedAtCurrentVersion() const {
+  return compaction_failed_version_.lock() == versions_->current();  // null if expired
 }
 
 void DBImpl::DeleteObsoleteTables() {

@@ -444,6 +444,9 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
     value->append("Live WAL files: " + std::to_string(live_logs_.size()) + "\n");
     value->append("Recovery: " + std::to_string(recovery_damage_.size()) + " damaged regions\n");
     for (const auto& d : recovery_damage_) value->append("  " + d + "\n");
+    value->append("Compaction errors: " + std::to_string(compaction_errors_) +
+                  (compaction_errors_ == 0 ? "" : ", last: " + last_compaction_error_.ToString()) +
+                  "\n");
     value->append(bg_error_.ok() ? "Background error: none\n"
                                  : "Background error: " + bg_error_.ToString() + "\n");
   } else {

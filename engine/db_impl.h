@@ -31,7 +31,11 @@
 //     never below what a compaction that built the view assumed readers use.
 //   - After a WAL append or sync, a flush or a MANIFEST write fails, bg_error_
 //     is set and every later write fails with it: a failed fsync is never
-//     retried and trusted. Reads go on.
+//     retried and trusted. Reads go on. A compaction that fails before its
+//     MANIFEST edit (reading its inputs, writing or syncing its outputs)
+//     changed nothing: its outputs are removed, the error goes to the
+//     CompactRange caller and synapsed.stats, writes go on, and no automatic
+//     compaction is picked again until the version changes.
 #ifndef SYNAPSED_ENGINE_DB_IMPL_H_
 #define SYNAPSED_ENGINE_DB_IMPL_H_
 
@@ -138,7 +142,13 @@ class DBImpl final : public DB {
   // Runs *manual_, step by step (CompactionPicker::PickManual).
   Status ManualCompaction() REQUIRES(mu_);
   // Runs one compaction and installs its result; releases mu_ while merging.
+  // A failed MANIFEST edit sets bg_error_; a failure before it is recorded
+  // as a compaction error (RecordCompactionError).
   Status RunCompaction(CompactionSpec spec) REQUIRES(mu_);
+  void RecordCompactionError(const Status& s) REQUIRES(mu_);
+  // True if an automatic compaction failed at the current version: none is
+  // picked (and none can lift a write stop) until the version changes.
+  bool CompactionFailedAtCurrentVersion() const REQUIRES(mu_);
   // Deletes table files that no version in use names any more.
   void DeleteObsoleteTables() REQUIRES(mu_);
   void InstallView() REQUIRES(mu_);
@@ -197,6 +207,10 @@ class DBImpl final : public DB {
     Status status;
   };
   ManualRequest* manual_ GUARDED_BY(mu_) = nullptr;
+  // Compactions that failed before their edit (see the threading notes).
+  uint64_t compaction_errors_ GUARDED_BY(mu_) = 0;
+  Status last_compaction_error_ GUARDED_BY(mu_);
+  std::weak_ptr<const Version> compaction_failed_version_ GUARDED_BY(mu_);
   std::atomic<bool> closed_{false};  // read without mu_ by readers
   std::map<const Snapshot*, std::unique_ptr<SnapshotImpl>> snapshots_ GUARDED_BY(mu_);
   std::vector<uint64_t> live_logs_ GUARDED_BY(mu_);

@@ -121,7 +121,8 @@ Status DBImpl::MakeRoomForWrite(bool force) {
     // good; then the write goes on, slowed like one past the slowdown
     // trigger.
     const bool can_lift =
-        running_compactions_ > 0 || picker_->NeedsCompaction(*versions_->current());
+        running_compactions_ > 0 ||
+        (picker_->NeedsCompaction(*versions_->current()) && !CompactionFailedAtCurrentVersion());
     const bool l0_stop = can_lift && l0_files >= options_.level0_stop_writes_trigger;
     const bool pending_stop = can_lift && options_.hard_pending_compaction_bytes_limit != 0 &&
                               pending >= options_.hard_pending_compaction_bytes_limit;
