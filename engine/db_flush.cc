@@ -150,10 +150,18 @@ Status DBImpl::RunCompaction(CompactionSpec spec) {
     running_.Remove(spec);
     if (!s.ok()) {
       // Its outputs were removed and nothing names them: the database is as
-      // it was, so writes go on (a failed output sync is not trusted: the
-      // file is gone).
+      // it was, so after an I/O error writes go on (a failed output sync is
+      // not trusted: the file is gone). A corrupt input is another matter:
+      // the data is damaged, and every later compaction over it would fail
+      // too, so writes stop (as RocksDB's paranoid_checks, on by default,
+      // does) until the damage is dealt with and the database reopened.
       const bool cancelled = s.IsAborted() && closed_.load(std::memory_order_acquire);
-      if (!cancelled) RecordCompactionError(s);
+      if (s.IsCorruption()) {
+        if (bg_error_.ok()) bg_error_ = s;
+        info_log_->Log("compaction found corruption; writes stop: %s", s.ToString().c_str());
+      } else if (!cancelled) {
+        RecordCompactionError(s);
+      }
       return s;
     }
     for (const auto& f : outputs) edit.AddFile(spec.output_level, f);

@@ -32,10 +32,11 @@
 //   - After a WAL append or sync, a flush or a MANIFEST write fails, bg_error_
 //     is set and every later write fails with it: a failed fsync is never
 //     retried and trusted. Reads go on. A compaction that fails before its
-//     MANIFEST edit (reading its inputs, writing or syncing its outputs)
-//     changed nothing: its outputs are removed, the error goes to the
-//     CompactRange caller and synapsed.stats, writes go on, and no automatic
-//     compaction is picked again until the version changes.
+//     MANIFEST edit with an I/O error (reading its inputs, writing or
+//     syncing its outputs) changed nothing: its outputs are removed, the
+//     error goes to the CompactRange caller and synapsed.stats, writes go
+//     on, and no automatic compaction is picked again until the version
+//     changes. A compaction that finds a corrupt input sets bg_error_.
 #ifndef SYNAPSED_ENGINE_DB_IMPL_H_
 #define SYNAPSED_ENGINE_DB_IMPL_H_
 

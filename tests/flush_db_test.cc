@@ -319,6 +319,36 @@ TEST_F(FlushDbTest, CompactionReadErrorDoesNotStopWrites) {
   ExpectValues(50, version);
 }
 
+// A corrupt compaction input is not an I/O error that may pass: the data is
+// damaged and every compaction over it would fail again, so writes stop
+// with the Corruption (naming the table), reads go on, and reopening (after
+// the damage is dealt with) is the way back.
+TEST_F(FlushDbTest, CompactionOfACorruptTableStopsWrites) {
+  options_.no_block_cache = true;
+  options_.level0_file_num_compaction_trigger = 2;
+  ASSERT_TRUE(Open().ok());
+  for (int i = 0; i < 50; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i, 0)).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  std::vector<std::string> tables;
+  for (const auto& p : fs_->ListAllFiles()) {
+    if (p.ends_with(".sst")) tables.push_back(p);
+  }
+  ASSERT_EQ(1u, tables.size());
+  ASSERT_TRUE(fs_->CorruptByte(tables[0], 10, 0x40).ok());  // inside the first data block
+  for (int i = 0; i < 50; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i, 1)).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  Status s = db_->CompactRange(nullptr, nullptr);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find(tables[0].substr(tables[0].rfind('/') + 1)))
+      << s.ToString();
+  s = db_->Put(WriteOptions(), Key(0), "after");
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  std::string stats;
+  ASSERT_TRUE(db_->GetProperty("synapsed.stats", &stats));
+  EXPECT_NE(std::string::npos, stats.find("Background error: Corruption")) << stats;
+  ExpectValues(50, 1);  // the newer table answers every key
+}
+
 TEST_F(FlushDbTest, BlockCacheCountersThroughGetProperty) {
   options_.block_size = 512;
   ASSERT_TRUE(Open().ok());
