@@ -228,9 +228,16 @@ void DBImpl::DeleteObsoleteTables() {
   // Best effort: a table left behind is an orphan the next Open removes.
   for (uint64_t n : unused) {
     table_cache_->Evict(n);
-    fs_->RemoveFile(TableFileName(dbname_, n)).PermitUncheckedError();
+    RemoveObsoleteFile(TableFileName(dbname_, n));
   }
   mu_.Lock();
+}
+
+void DBImpl::RemoveObsoleteFile(const std::string& path) {
+  Status s = fs_->RemoveFile(path);
+  if (!s.ok() && !s.IsNotFound()) {
+    info_log_->Log("could not remove obsolete file (the next Open will): %s", s.ToString().c_str());
+  }
 }
 
 Status DBImpl::FlushOldest() {
@@ -284,7 +291,7 @@ Status DBImpl::FlushOldest() {
     }
   }
   mu_.Unlock();
-  for (uint64_t n : obsolete) fs_->RemoveFile(LogFileName(dbname_, n)).PermitUncheckedError();
+  for (uint64_t n : obsolete) RemoveObsoleteFile(LogFileName(dbname_, n));
   mu_.Lock();
   flushed_count_++;  // only now: DB::Flush promises the obsolete WALs are gone
   return Status::OK();

@@ -152,6 +152,10 @@ class DBImpl final : public DB {
   bool CompactionFailedAtCurrentVersion() const REQUIRES(mu_);
   // Deletes table files that no version in use names any more.
   void DeleteObsoleteTables() REQUIRES(mu_);
+  // Removes a file nothing needs any more. Best effort: a file left behind
+  // is an orphan the next Open removes; the LOG says why it is still there.
+  // Touches no state mu_ guards; callable with or without it.
+  void RemoveObsoleteFile(const std::string& path);
   void InstallView() REQUIRES(mu_);
   std::shared_ptr<const ReadView> GetView() const EXCLUDES(view_mu_);
 

@@ -342,8 +342,9 @@ Status DBImpl::Recover() {
   // flush deletes the WAL named by the old log number, so that WAL must be
   // here; if it is not, the "torn" edit was durable and is lost to damage.
   if (torn_tail && !std::binary_search(logs.begin(), logs.end(), min_log)) {
-    return Status::Corruption(manifest, "its damaged last edit was acted on: " +
-                                            LogFileName("", min_log).substr(1) + " is missing");
+    return Status::Corruption(
+        manifest, "its damaged last edit (" + versions_->torn_tail_damage() +
+                      ") was acted on: " + LogFileName("", min_log).substr(1) + " is missing");
   }
 
   std::set<uint64_t> live;
@@ -416,7 +417,7 @@ Status DBImpl::Recover() {
     if (n != versions_->manifest_number()) remove.push_back(ManifestFileName(dbname_, n));
   }
   for (uint64_t n : temps) remove.push_back(TempFileName(dbname_, n));
-  for (const auto& path : remove) fs_->RemoveFile(path).PermitUncheckedError();
+  for (const auto& path : remove) RemoveObsoleteFile(path);
 
   log_number_ = log_number;
   live_logs_ = {log_number};

@@ -101,6 +101,27 @@ TEST_F(FlushDbTest, FlushMovesTheMemtableToATableAndRetiresItsLog) {
   EXPECT_EQ(Value(199), v);
 }
 
+// A retired log that cannot be removed is not an error of the flush (the
+// next Open removes it), but it is not silent either: the LOG names it.
+TEST_F(FlushDbTest, ObsoleteLogThatCannotBeRemovedIsNamedInTheLog) {
+  ASSERT_TRUE(Open().ok());
+  ASSERT_TRUE(db_->Put(WriteOptions(), "k", "v").ok());
+  FaultInjectionFileSystem::FaultSpec fault;
+  fault.op = FaultInjectionFileSystem::OpKind::kRemove;
+  fault.path_substring = "000001.log";
+  fs_->InjectFault(fault);
+  ASSERT_TRUE(db_->Flush().ok());
+  EXPECT_TRUE(fs_->FileExists("/db/000001.log").ok());
+  std::string log;
+  ASSERT_TRUE(fs_->ReadFileToString("/db/LOG", &log).ok());
+  EXPECT_NE(std::string::npos, log.find("could not remove obsolete file")) << log;
+  EXPECT_NE(std::string::npos, log.find("000001.log: injected")) << log;
+  ASSERT_TRUE(db_->Close().ok());
+  db_.reset();
+  ASSERT_TRUE(Open().ok());  // and the next Open removes it
+  EXPECT_FALSE(fs_->FileExists("/db/000001.log").ok());
+}
+
 // Tiny memtables under two writers and a reader, with flushes and
 // compactions running: the data spans many tables in several levels, every
 // read sees every acknowledged write, and frozen memtables never exceed

@@ -107,10 +107,11 @@ std::vector<Config> Configs() {
     o->block_size = 64 << 10;
   });
   // Compression.
-  for (auto [name, type] :
+  for (const auto& named :
        {std::pair{"none", CompressionType::kNone}, std::pair{"lz4", CompressionType::kLZ4},
         std::pair{"zstd", CompressionType::kZstd}}) {
-    add(std::string("compression-") + name, [type](Options* o) {
+    const CompressionType type = named.second;  // (clang 14 cannot capture a structured binding)
+    add(std::string("compression-") + named.first, [type](Options* o) {
       Tiny(o);
       o->compression = type;
       o->bottommost_compression = type;
