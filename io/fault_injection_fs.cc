@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -823,6 +824,19 @@ Status FaultInjectionFileSystem::ReadFileToString(const std::string& path, std::
   Status s = FindFile("read", path, &file);
   if (s.ok()) *data = file->current;
   return s;
+}
+
+std::shared_ptr<FaultInjectionFileSystem> FaultInjectionFileSystem::WithFiles(
+    const std::string& dir, const std::map<std::string, std::string>& files) {
+  auto fs = std::make_shared<FaultInjectionFileSystem>();
+  Status s = fs->CreateDirIfMissing(dir);
+  if (s.ok()) s = fs->SyncDir("/");
+  for (auto it = files.begin(); s.ok() && it != files.end(); ++it) {
+    s = fs->WriteFileFromString(it->first, it->second, true);
+  }
+  // Only a bad path can fail here, and that is the calling test's bug.
+  if (!s.ok()) std::abort();
+  return fs;
 }
 
 Status FaultInjectionFileSystem::WriteFileFromString(const std::string& path, std::string_view data,

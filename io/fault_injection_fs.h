@@ -219,6 +219,12 @@ class FaultInjectionFileSystem final : public FileSystem {
   // both the contents and the directory entry are made durable.
   Status WriteFileFromString(const std::string& path, std::string_view data, bool durable)
       EXCLUDES(mu_);
+  // A new file system holding exactly `files` (path -> contents), all
+  // durable, with directory dir's own entry durable too (dir: the database
+  // directory the paths are in). For tests that damage a copy of a
+  // database's files.
+  static std::shared_ptr<FaultInjectionFileSystem> WithFiles(
+      const std::string& dir, const std::map<std::string, std::string>& files);
   // XORs the byte at offset with xor_mask, in the current contents and, where
   // they are long enough, the durable ones (the bits rotted on the device).
   Status CorruptByte(const std::string& path, uint64_t offset, uint8_t xor_mask) EXCLUDES(mu_);

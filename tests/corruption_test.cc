@@ -421,15 +421,8 @@ struct Counts {
 };
 Counts counts;
 
-// A fault-injection file system holding `files`, durably.
 std::shared_ptr<FaultInjectionFileSystem> Clone(const Files& files) {
-  auto fs = std::make_shared<FaultInjectionFileSystem>();
-  EXPECT_TRUE(fs->CreateDirIfMissing(kDb).ok());
-  EXPECT_TRUE(fs->SyncDir("/").ok());
-  for (const auto& [path, data] : files) {
-    EXPECT_TRUE(fs->WriteFileFromString(path, data, true).ok());
-  }
-  return fs;
+  return FaultInjectionFileSystem::WithFiles(kDb, files);
 }
 
 // Checks a non-OK status against expect: "" if it is allowed, else why not.

@@ -219,6 +219,18 @@ class CrashTest : public ::testing::Test {
 
   // Reopens after a crash and checks the oracle; the survivors become the
   // durable history.
+  // After crash point k (described by at): reopen and check the oracle,
+  // then the recovered database takes 5 synced batches that must survive
+  // another crash dropping everything unsynced.
+  void CheckAfterCrash(const std::string& at, uint64_t k) {
+    ReopenAndCheck(at);
+    if (HasFatalFailure()) return;
+    Random rnd(k);
+    ASSERT_TRUE(Workload(&rnd, 5, 1).ok());
+    fs_->SimulateCrash(CrashMode::kDropUnsynced, k);
+    ReopenAndCheck("second crash after " + at);
+  }
+
   void ReopenAndCheck(const std::string& context) {
     db_.reset();
     reopens_++;
@@ -455,13 +467,7 @@ void CrashTest::CrashAtEveryFileOperation(const std::string& test, bool flushes,
         if (!fs_->FileExists(std::string(kDb) + "/IDENTITY").ok()) continue;
         const std::string at = "crash at op " + std::to_string(k) + " mode " + std::to_string(m) +
                                " seed " + std::to_string(seed);
-        ReopenAndCheck(at);
-        if (HasFatalFailure()) return;
-        // And the recovered database takes writes that survive another crash.
-        Random rnd(k);
-        ASSERT_TRUE(Workload(&rnd, 5, 1).ok());
-        fs_->SimulateCrash(CrashMode::kDropUnsynced, k);
-        ReopenAndCheck("second crash after " + at);
+        CheckAfterCrash(at, k);
         if (HasFatalFailure()) return;
       }
     }
@@ -559,12 +565,7 @@ void CrashTest::CrashAtEveryFileOperationOfRecovery(const std::string& test, boo
         crash_points++;
         const std::string at = "crash in recovery at op " + std::to_string(k) + " mode " +
                                std::to_string(m) + " seed " + std::to_string(seed);
-        ReopenAndCheck(at);
-        if (HasFatalFailure()) return;
-        Random rnd(k);
-        ASSERT_TRUE(Workload(&rnd, 5, 1).ok());
-        fs_->SimulateCrash(CrashMode::kDropUnsynced, k);
-        ReopenAndCheck("second crash after " + at);
+        CheckAfterCrash(at, k);
         if (HasFatalFailure()) return;
       }
     }

@@ -34,9 +34,9 @@ std::string Key(int i) {
 // writer and the version set), and the file size after every record.
 struct Fixture {
   Files files;
-  std::vector<std::string> log_names;                 // "/db/000001.log", ...
-  std::vector<std::vector<uint64_t>> record_ends;     // per log: size after each record
-  std::vector<std::vector<int>> record_keys;          // per log: key index of each record
+  std::vector<std::string> log_names;              // "/db/000001.log", ...
+  std::vector<std::vector<uint64_t>> record_ends;  // per log: size after each record
+  std::vector<std::vector<int>> record_keys;       // per log: key index of each record
   std::map<int, std::string> values;
 
   Fixture() {
@@ -88,16 +88,8 @@ struct Outcome {
   std::map<int, std::string> contents;  // key index -> value
 };
 
-// A fault-injection file system holding `files`, durably (the database
-// directory's own entry included).
 std::shared_ptr<FaultInjectionFileSystem> FileSystemWith(const Files& files) {
-  auto fs = std::make_shared<FaultInjectionFileSystem>();
-  EXPECT_TRUE(fs->CreateDirIfMissing(kDb).ok());
-  EXPECT_TRUE(fs->SyncDir("/").ok());
-  for (const auto& [path, data] : files) {
-    EXPECT_TRUE(fs->WriteFileFromString(path, data, true).ok());
-  }
-  return fs;
+  return FaultInjectionFileSystem::WithFiles(kDb, files);
 }
 
 // Opens `files` in mode, returns what the DB holds; then checks that the
@@ -144,8 +136,9 @@ std::map<int, std::string> FirstRecords(int n) {
 }  // namespace
 
 TEST(RecoveryTest, IntactLogsRecoverFullyInEveryMode) {
-  for (auto mode : {WalRecoveryMode::kAbsoluteConsistency, WalRecoveryMode::kTolerateCorruptedTailRecords,
-                    WalRecoveryMode::kPointInTimeRecovery, WalRecoveryMode::kSkipAnyCorruptedRecords}) {
+  for (auto mode :
+       {WalRecoveryMode::kAbsoluteConsistency, WalRecoveryMode::kTolerateCorruptedTailRecords,
+        WalRecoveryMode::kPointInTimeRecovery, WalRecoveryMode::kSkipAnyCorruptedRecords}) {
     Outcome o = Recover(GetFixture().files, mode);
     ASSERT_TRUE(o.status.ok()) << o.status.ToString();
     EXPECT_EQ(FirstRecords(120), o.contents);
@@ -161,9 +154,9 @@ TEST(RecoveryTest, TruncationAtEveryByteOfTheLastRecord) {
     Files files = f.files;
     files[last].resize(cut);
     const bool clean_cut = cut == begin;
-    for (auto mode : {WalRecoveryMode::kTolerateCorruptedTailRecords,
-                      WalRecoveryMode::kPointInTimeRecovery,
-                      WalRecoveryMode::kSkipAnyCorruptedRecords}) {
+    for (auto mode :
+         {WalRecoveryMode::kTolerateCorruptedTailRecords, WalRecoveryMode::kPointInTimeRecovery,
+          WalRecoveryMode::kSkipAnyCorruptedRecords}) {
       Outcome o = Recover(files, mode);
       ASSERT_TRUE(o.status.ok()) << cut << " " << o.status.ToString();
       ASSERT_EQ(FirstRecords(119), o.contents) << "cut at " << cut;
@@ -278,10 +271,9 @@ TEST(RecoveryTest, DamagedManifestFailsOpenInEveryMode) {
   const std::string manifest = std::string(kDb) + "/MANIFEST-000004";
   ASSERT_EQ(1u, files.count(manifest));
   files[manifest][10] ^= 0x08;  // inside the snapshot record
-  for (auto mode : {WalRecoveryMode::kAbsoluteConsistency,
-                    WalRecoveryMode::kTolerateCorruptedTailRecords,
-                    WalRecoveryMode::kPointInTimeRecovery,
-                    WalRecoveryMode::kSkipAnyCorruptedRecords}) {
+  for (auto mode :
+       {WalRecoveryMode::kAbsoluteConsistency, WalRecoveryMode::kTolerateCorruptedTailRecords,
+        WalRecoveryMode::kPointInTimeRecovery, WalRecoveryMode::kSkipAnyCorruptedRecords}) {
     Outcome o = Recover(files, mode);
     EXPECT_TRUE(o.status.IsCorruption()) << static_cast<int>(mode) << " " << o.status.ToString();
     EXPECT_NE(std::string::npos, o.status.ToString().find("MANIFEST-000004"))
@@ -334,7 +326,9 @@ TEST(RecoveryTest, DamagedLogsAreKeptInLostDirectory) {
   ASSERT_TRUE(db->GetProperty("synapsed.stats", &stats));
   EXPECT_NE(std::string::npos, stats.find("000002.log")) << stats;
   auto all = fs->ListAllFiles();
-  auto has = [&](const std::string& p) { return std::find(all.begin(), all.end(), p) != all.end(); };
+  auto has = [&](const std::string& p) {
+    return std::find(all.begin(), all.end(), p) != all.end();
+  };
   EXPECT_TRUE(has("/db/lost/000002.log"));
   EXPECT_TRUE(has("/db/lost/000003.log"));  // not applied under point-in-time recovery
   EXPECT_FALSE(has("/db/000001.log"));      // replayed intact, now in a table: removed
@@ -367,7 +361,9 @@ TEST(RecoveryTest, DamagedLogsReachLostEvenIfOpenDiesInItsCleanup) {
   s = DB::Open(options, kDb, &db);  // now the old logs are obsolete: deleted
   ASSERT_TRUE(s.ok()) << s.ToString();
   auto all = fs->ListAllFiles();
-  auto has = [&](const std::string& p) { return std::find(all.begin(), all.end(), p) != all.end(); };
+  auto has = [&](const std::string& p) {
+    return std::find(all.begin(), all.end(), p) != all.end();
+  };
   EXPECT_FALSE(has("/db/000002.log"));
   EXPECT_FALSE(has("/db/000003.log"));
   std::string salvaged;
