@@ -114,18 +114,19 @@ Status DBImpl::MakeRoomForWrite(bool force) {
     if (!bg_error_.ok()) return bg_error_;
     const int l0_files = versions_->current()->NumFiles(0);
     const uint64_t pending = pending_compaction_bytes_.load(std::memory_order_relaxed);
+    bool l0_stop = l0_files >= options_.level0_stop_writes_trigger;
+    bool pending_stop = options_.hard_pending_compaction_bytes_limit != 0 &&
+                        pending >= options_.hard_pending_compaction_bytes_limit;
     // A stop lasts only while compaction can lift it: one is running, or
     // the picker has one due. A configuration where none is due at the stop
     // trigger (universal compaction with the stop trigger at the compaction
     // trigger and a single level-0 run, say) would otherwise stop writes for
     // good; then the write goes on, slowed like one past the slowdown
-    // trigger.
-    const bool can_lift =
-        running_compactions_ > 0 ||
-        (picker_->NeedsCompaction(*versions_->current()) && !CompactionFailedAtCurrentVersion());
-    const bool l0_stop = can_lift && l0_files >= options_.level0_stop_writes_trigger;
-    const bool pending_stop = can_lift && options_.hard_pending_compaction_bytes_limit != 0 &&
-                              pending >= options_.hard_pending_compaction_bytes_limit;
+    // trigger. Asked only at a stop: the picker's scores are not free.
+    if ((l0_stop || pending_stop) && running_compactions_ == 0 &&
+        (!picker_->NeedsCompaction(*versions_->current()) || CompactionFailedAtCurrentVersion())) {
+      l0_stop = pending_stop = false;
+    }
     if (l0_stop || pending_stop) {
       // Level 0 is too deep for reads to stay fast, or compaction is too far
       // behind to catch up while writes go on: wait for compaction.
