@@ -67,9 +67,7 @@ constexpr WalRecoveryMode kModes[] = {
     WalRecoveryMode::kPointInTimeRecovery, WalRecoveryMode::kSkipAnyCorruptedRecords};
 
 uint64_t Samples(uint64_t n) {
-  const char* env = std::getenv("SYNAPSED_CORRUPTION_SAMPLES");
-  const uint64_t factor = env != nullptr ? std::strtoull(env, nullptr, 10) : 1;
-  return n * std::max<uint64_t>(factor, 1);
+  return n * std::max<uint64_t>(test::EnvNumber("SYNAPSED_CORRUPTION_SAMPLES", 1), 1);
 }
 
 std::string BaseName(const std::string& path) { return path.substr(path.rfind('/') + 1); }

@@ -37,14 +37,7 @@ constexpr uint64_t kDefaultStride = 1;
 constexpr uint64_t kDefaultStride = 1;
 #endif
 
-// A whole number from the environment, or fallback if unset or malformed.
-uint64_t EnvNumber(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  char* end = nullptr;
-  const unsigned long long n = std::strtoull(v, &end, 10);
-  return *end == '\0' ? n : fallback;
-}
+using test::EnvNumber;
 
 // Which crash points an enumeration visits (docs/testing.md, "Crash points"):
 // SYNAPSED_CRASH_K=k runs only operation k; SYNAPSED_CRASH_STRIDE=s every

@@ -681,10 +681,7 @@ class ModelRun {
 
 }  // namespace
 
-uint64_t EnvNumber(const char* name, uint64_t otherwise) {
-  const char* env = std::getenv(name);
-  return env != nullptr && *env != '\0' ? std::strtoull(env, nullptr, 10) : otherwise;
-}
+using test::EnvNumber;
 
 // Whether the directory's file system gives O_DIRECT (tmpfs does not).
 bool DirectIoWorks(const std::string& dir) {

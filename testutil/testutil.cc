@@ -36,6 +36,14 @@ std::string NumberKey(uint64_t n) {
   return buf;
 }
 
+uint64_t EnvNumber(const char* name, uint64_t fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(v, &end, 10);
+  return *end == '\0' ? n : fallback;
+}
+
 void ReportProtocol(int protocol, std::string_view test, std::string_view counts) {
   const char* path = std::getenv("SYNAPSED_PROTOCOL_REPORT");
   if (path == nullptr || *path == '\0') return;

@@ -38,6 +38,10 @@ inline std::string IKey(std::string_view user_key, SequenceNumber seq = 1,
   return k;
 }
 
+// A whole number from the environment variable name (a test's knob), or
+// fallback if it is unset, empty or not a whole number.
+uint64_t EnvNumber(const char* name, uint64_t fallback);
+
 // Issue 7's count per protocol. Appends one line
 //   protocol=<n> test=<test> <counts>
 // (counts: space-separated key=value pairs of whole numbers, e.g.
