@@ -285,8 +285,11 @@ Status Runner::RunOne(const std::string& name) {
   } else if (name == "compact") {
     return db_->CompactRange(nullptr, nullptr);
   } else if (name == "waitforcompaction") {
-    std::string pending;
-    while (db_->GetProperty("synapsed.compaction-pending", &pending) && pending == "1") {
+    // A memtable still being flushed is not counted as a pending compaction,
+    // but its level-0 file may make one due: wait for the flushes first.
+    std::string imm, pending;
+    while ((db_->GetProperty("synapsed.num-immutable-mem-table", &imm) && imm != "0") ||
+           (db_->GetProperty("synapsed.compaction-pending", &pending) && pending == "1")) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return Status::OK();
