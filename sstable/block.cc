@@ -37,7 +37,11 @@ uint64_t Prefix64(std::string_view s, size_t from) {
 
 int CompareBytes(std::string_view a, std::string_view b) { return a.compare(b); }
 
-Block::Block(std::string contents) : data_(std::move(contents)) {
+Block::Block(std::string contents) : owned_(std::move(contents)), data_(owned_) { Init(); }
+
+Block::Block(BlockBuffer contents) : buffer_(std::move(contents)), data_(buffer_.view()) { Init(); }
+
+void Block::Init() {
   if (data_.size() < sizeof(uint32_t)) return;
   const uint64_t n = DecodeFixed32(data_.data() + data_.size() - sizeof(uint32_t));
   // The restart array and its count must fit; a block has at least one
@@ -101,7 +105,9 @@ void Block::BuildPrefixIndex() {
   auto index = std::make_unique<PrefixIndex>();
   index->common.assign(first.substr(0, common));
   index->prefixes.reserve(num_restarts_);
-  for (std::string_view key : keys) index->prefixes.push_back(Prefix64(ExtractUserKey(key), common));
+  for (std::string_view key : keys) {
+    index->prefixes.push_back(Prefix64(ExtractUserKey(key), common));
+  }
   for (size_t i = 0; i < index->prefixes.size(); i += PrefixIndex::kSampleStride) {
     index->samples.push_back(index->prefixes[i]);
   }

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sstable/block_buffer.h"
 #include "util/internal_iterator.h"
 
 namespace synapsed {
@@ -28,15 +29,18 @@ int CompareBytes(std::string_view a, std::string_view b);
 class Block {
  public:
   explicit Block(std::string contents);
+  // The same from a pooled buffer (data blocks read from a file).
+  explicit Block(BlockBuffer contents);
   // A block of internal keys searched on every lookup (a table's index
   // block), with a restart-key prefix index: Seek then finds its restart
   // point in a dense array of 8-byte key prefixes, a few cache lines, where
   // the plain binary search decodes a key from a scattered entry at every
   // step. Costs 8 bytes per restart point. Only iterators that compare with
   // CompareInternalKeys use it (others search as in a plain block); Seek
-  // lands exactly where a plain block's does. A block whose restart keys are unreadable, shorter than an
-  // internal key or not strictly increasing gets no prefix index; its
-  // iterators then search (and report damage) as a plain block's do.
+  // lands exactly where a plain block's does. A block whose restart keys
+  // are unreadable, shorter than an internal key or not strictly increasing
+  // gets no prefix index; its iterators then search (and report damage) as
+  // a plain block's do.
   static std::shared_ptr<const Block> NewIndexBlock(std::string contents);
   Block(const Block&) = delete;
   Block& operator=(const Block&) = delete;
@@ -68,7 +72,12 @@ class Block {
   // Builds prefix_index_, or leaves it null (see NewIndexBlock).
   void BuildPrefixIndex();
 
-  std::string data_;
+  // Parses the restart array of data_.
+  void Init();
+
+  std::string owned_;            // the contents, when given as a string
+  BlockBuffer buffer_;           // or as a buffer
+  std::string_view data_;        // the contents, in one of them
   uint32_t restart_offset_ = 0;  // where the restart array starts
   uint32_t num_restarts_ = 0;    // 0: malformed
   std::unique_ptr<const PrefixIndex> prefix_index_;

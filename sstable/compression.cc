@@ -3,6 +3,8 @@
 #include <lz4.h>
 #include <zstd.h>
 
+#include <cstring>
+
 #include "util/coding.h"
 
 namespace synapsed {
@@ -75,18 +77,23 @@ bool CompressBlock(BlockCompression type, int zstd_level, std::string_view input
   return false;
 }
 
-Status UncompressBlock(BlockCompression type, std::string_view payload, std::string* output) {
+namespace {
+
+// Decompresses payload into the `size` bytes alloc(size) returns.
+template <typename Alloc>
+Status Uncompress(BlockCompression type, std::string_view payload, Alloc alloc) {
   switch (type) {
     case BlockCompression::kNone:
-      output->assign(payload.data(), payload.size());
+      if (!payload.empty()) std::memcpy(alloc(payload.size()), payload.data(), payload.size());
       return Status::OK();
     case BlockCompression::kLZ4: {
       uint32_t raw_size;
       if (!GetVarint32(&payload, &raw_size) || raw_size > kMaxUncompressedBlockBytes) {
         return Status::Corruption("lz4 block", "bad size");
       }
-      output->resize(raw_size);
-      int n = LZ4_decompress_safe(payload.data(), output->data(), static_cast<int>(payload.size()),
+      char empty;  // a zero-byte buffer has no address
+      char* out = raw_size > 0 ? alloc(raw_size) : (alloc(0), &empty);
+      int n = LZ4_decompress_safe(payload.data(), out, static_cast<int>(payload.size()),
                                   static_cast<int>(raw_size));
       if (n < 0 || static_cast<uint32_t>(n) != raw_size) {
         return Status::Corruption("lz4 block", "does not decompress to its size");
@@ -103,8 +110,9 @@ Status UncompressBlock(BlockCompression type, std::string_view payload, std::str
       if (z.dctx == nullptr && (z.dctx = ZSTD_createDCtx()) == nullptr) {
         return Status::IOError("zstd block", "out of memory for a decompression context");
       }
-      output->resize(static_cast<size_t>(size));
-      size_t n = ZSTD_decompressDCtx(z.dctx, output->data(), output->size(), payload.data(),
+      char empty;
+      char* out = size > 0 ? alloc(static_cast<size_t>(size)) : (alloc(0), &empty);
+      size_t n = ZSTD_decompressDCtx(z.dctx, out, static_cast<size_t>(size), payload.data(),
                                      payload.size());
       if (ZSTD_isError(n) || n != size) {
         return Status::Corruption("zstd block", "does not decompress to its size");
@@ -113,6 +121,24 @@ Status UncompressBlock(BlockCompression type, std::string_view payload, std::str
     }
   }
   return Status::Corruption("block", "unknown compression type");
+}
+
+}  // namespace
+
+Status UncompressBlock(BlockCompression type, std::string_view payload, std::string* output) {
+  output->clear();
+  return Uncompress(type, payload, [output](size_t n) {
+    output->resize(n);
+    return output->data();
+  });
+}
+
+Status UncompressBlock(BlockCompression type, std::string_view payload, BlockBuffer* output) {
+  *output = BlockBuffer();
+  return Uncompress(type, payload, [output](size_t n) {
+    *output = BlockBuffer(n);
+    return output->data();
+  });
 }
 
 }  // namespace synapsed

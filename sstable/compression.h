@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "sstable/block_buffer.h"
 #include "synapsed/status.h"
 
 namespace synapsed {
@@ -34,6 +35,8 @@ bool CompressBlock(BlockCompression type, int zstd_level, std::string_view input
 // Decompresses a payload of the given type into *output. Corruption if the
 // payload is malformed or claims more than kMaxUncompressedBlockBytes.
 Status UncompressBlock(BlockCompression type, std::string_view payload, std::string* output);
+// The same into a pooled, never zero-filled buffer (replacing *output).
+Status UncompressBlock(BlockCompression type, std::string_view payload, BlockBuffer* output);
 
 }  // namespace synapsed
 

@@ -30,8 +30,20 @@ TEST(CompressionTest, RoundTripsEveryType) {
       EXPECT_LT(compressed.size(), input.size());
       ASSERT_TRUE(UncompressBlock(type, compressed, &output).ok());
       EXPECT_EQ(input, output);
+      BlockBuffer buffer(7);  // replaced
+      ASSERT_TRUE(UncompressBlock(type, compressed, &buffer).ok());
+      EXPECT_EQ(input, buffer.view());
     }
   }
+  BlockBuffer buffer;
+  ASSERT_TRUE(UncompressBlock(BlockCompression::kNone, "raw bytes", &buffer).ok());
+  EXPECT_EQ("raw bytes", buffer.view());
+  // An empty block, as LZ4 encodes it: raw size 0, one token byte.
+  std::string empty_lz4("\x00\x00", 2), output = "stale";
+  ASSERT_TRUE(UncompressBlock(BlockCompression::kLZ4, empty_lz4, &output).ok());
+  EXPECT_EQ("", output);
+  ASSERT_TRUE(UncompressBlock(BlockCompression::kLZ4, empty_lz4, &buffer).ok());
+  EXPECT_EQ(0u, buffer.size());
 }
 
 TEST(CompressionTest, IncompressibleDataIsLeftRaw) {
@@ -51,9 +63,13 @@ TEST(CompressionTest, DamagedPayloadsAreCorruptionNeverACrash) {
     std::string compressed, output;
     ASSERT_TRUE(CompressBlock(type, 3, input, &compressed));
     for (size_t len = 0; len < compressed.size(); len += 1 + len / 8) {
-      Status s = UncompressBlock(type, std::string_view(compressed).substr(0, len), &output);
+      const std::string_view cut = std::string_view(compressed).substr(0, len);
+      Status s = UncompressBlock(type, cut, &output);
       EXPECT_TRUE(s.IsCorruption() || (s.ok() && output == input)) << len;
       EXPECT_FALSE(s.ok() && len < compressed.size()) << "a truncated payload decoded: " << len;
+      BlockBuffer buffer;
+      Status b = UncompressBlock(type, cut, &buffer);
+      EXPECT_EQ(s.ToString(), b.ToString()) << len;
     }
     for (int i = 0; i < 200; i++) {
       std::string bad = compressed;

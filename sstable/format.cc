@@ -95,27 +95,52 @@ Status ReadBlock(const RandomAccessFile& file, const std::string& file_name, uin
   return DecodeBlock(file_name, table_seed, handle, options, contents);
 }
 
-Status DecodeBlock(const std::string& file_name, uint64_t table_seed, const BlockHandle& handle,
-                   const ReadBlockOptions& options, std::string* contents) {
+namespace {
+
+// Checks the size and trailer of the bytes read for handle: *type is the
+// payload's compression.
+Status VerifyBlock(const std::string& file_name, uint64_t table_seed, const BlockHandle& handle,
+                   const ReadBlockOptions& options, std::string_view read, BlockCompression* type) {
   auto corruption = [&](const char* what) { return BlockCorruption(file_name, handle, what); };
   if (handle.size > kMaxUncompressedBlockBytes) return corruption("block size out of range");
-  if (contents->size() != BlockReadBytes(handle)) return corruption("truncated");
-  const std::string_view payload(contents->data(), handle.size);
-  const uint8_t type = static_cast<uint8_t>((*contents)[handle.size]);
+  if (read.size() != BlockReadBytes(handle)) return corruption("truncated");
+  const std::string_view payload = read.substr(0, handle.size);
+  const uint8_t t = static_cast<uint8_t>(read[handle.size]);
   if (options.verify_checksum &&
-      DecodeFixed32(contents->data() + handle.size + 1) !=
-          TrailerChecksum(payload, type, BlockSeed(table_seed, handle.offset))) {
+      DecodeFixed32(read.data() + handle.size + 1) !=
+          TrailerChecksum(payload, t, BlockSeed(table_seed, handle.offset))) {
     return corruption("checksum mismatch");
   }
-  if (!IsKnownCompression(type)) return corruption("unknown compression type");
-  if (type == static_cast<uint8_t>(BlockCompression::kNone)) {
+  if (!IsKnownCompression(t)) return corruption("unknown compression type");
+  *type = static_cast<BlockCompression>(t);
+  return Status::OK();
+}
+
+}  // namespace
+
+Status DecodeBlock(const std::string& file_name, uint64_t table_seed, const BlockHandle& handle,
+                   const ReadBlockOptions& options, std::string* contents) {
+  BlockCompression type = BlockCompression::kNone;
+  Status s = VerifyBlock(file_name, table_seed, handle, options, *contents, &type);
+  if (!s.ok()) return s;
+  if (type == BlockCompression::kNone) {
     contents->resize(handle.size);
     return Status::OK();
   }
   std::string raw;
-  Status s = UncompressBlock(static_cast<BlockCompression>(type), payload, &raw);
-  if (!s.ok()) return corruption(s.ToString().c_str());
+  s = UncompressBlock(type, std::string_view(*contents).substr(0, handle.size), &raw);
+  if (!s.ok()) return BlockCorruption(file_name, handle, s.ToString().c_str());
   contents->swap(raw);
+  return Status::OK();
+}
+
+Status DecodeBlock(const std::string& file_name, uint64_t table_seed, const BlockHandle& handle,
+                   const ReadBlockOptions& options, std::string_view read, BlockBuffer* contents) {
+  BlockCompression type = BlockCompression::kNone;
+  Status s = VerifyBlock(file_name, table_seed, handle, options, read, &type);
+  if (!s.ok()) return s;
+  s = UncompressBlock(type, read.substr(0, handle.size), contents);
+  if (!s.ok()) return BlockCorruption(file_name, handle, s.ToString().c_str());
   return Status::OK();
 }
 

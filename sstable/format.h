@@ -95,6 +95,10 @@ Status ReadBlock(const RandomAccessFile& file, const std::string& file_name, uin
 // and becomes the verified, decompressed block.
 Status DecodeBlock(const std::string& file_name, uint64_t table_seed, const BlockHandle& handle,
                    const ReadBlockOptions& options, std::string* contents);
+// The same from the bytes read (left as they are) into a pooled buffer: the
+// data-block path, where the block is cached and every read allocates.
+Status DecodeBlock(const std::string& file_name, uint64_t table_seed, const BlockHandle& handle,
+                   const ReadBlockOptions& options, std::string_view read, BlockBuffer* contents);
 
 }  // namespace synapsed
 

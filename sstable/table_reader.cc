@@ -148,10 +148,11 @@ struct TableReader::Rep {
   // Verifies and decompresses the raw bytes read for handle into a block,
   // and caches it when use_cache, options.fill_cache and it was verified.
   Status MakeDataBlock(const ReadBlockOptions& options, const BlockHandle& handle, bool use_cache,
-                       std::string* raw, std::shared_ptr<const Block>* block) const {
-    Status s = DecodeBlock(file_name, footer.table_seed, handle, options, raw);
+                       std::string_view raw, std::shared_ptr<const Block>* block) const {
+    BlockBuffer contents;
+    Status s = DecodeBlock(file_name, footer.table_seed, handle, options, raw, &contents);
     if (!s.ok()) return s;
-    auto b = std::make_shared<const Block>(std::move(*raw));
+    auto b = std::make_shared<const Block>(std::move(contents));
     if (!b->ok()) {
       char buf[96];
       std::snprintf(buf, sizeof(buf), "malformed data block at offset %" PRIu64, handle.offset);
@@ -176,26 +177,23 @@ struct TableReader::Rep {
       *block = CachedBlock(handle);
       if (*block != nullptr) return Status::OK();
     }
-    std::string raw;
     // An absurd size is refused (by DecodeBlock, with the block's name)
     // before a buffer that large is made.
     if (handle.size > kMaxUncompressedBlockBytes) {
-      return DecodeBlock(file_name, footer.table_seed, handle, options, &raw);
+      std::string none;
+      return DecodeBlock(file_name, footer.table_seed, handle, options, &none);
     }
-    Status s;
     if (prefetcher != nullptr) {
-      s = prefetcher->Read(handle.offset, BlockReadBytes(handle), &raw);
-    } else {
-      raw.resize(BlockReadBytes(handle));
-      std::string_view got;
-      s = file->Read(handle.offset, raw.size(), &got, raw.data());
-      if (s.ok()) {
-        if (got.data() != raw.data()) raw.assign(got.data(), got.size());
-        raw.resize(got.size());
-      }
+      std::string raw;
+      Status s = prefetcher->Read(handle.offset, BlockReadBytes(handle), &raw);
+      if (!s.ok()) return s;
+      return MakeDataBlock(options, handle, use_cache, raw, block);
     }
+    BlockBuffer raw(BlockReadBytes(handle));
+    std::string_view got;
+    Status s = file->Read(handle.offset, raw.size(), &got, raw.data());
     if (!s.ok()) return s;
-    return MakeDataBlock(options, handle, use_cache, &raw, block);
+    return MakeDataBlock(options, handle, use_cache, got, block);
   }
 };
 
@@ -352,7 +350,7 @@ Status TableReader::FinishGet(const TableLookup& lookup, std::string_view intern
 void TableReader::PrepareBlockRead(const BlockHandle& handle, BlockRead* read) const {
   read->handle = handle;
   // An absurd size reads nothing; FinishBlockRead refuses it.
-  read->buf.resize(handle.size > kMaxUncompressedBlockBytes ? 0 : BlockReadBytes(handle));
+  read->buf = BlockBuffer(handle.size > kMaxUncompressedBlockBytes ? 0 : BlockReadBytes(handle));
   read->req = ReadRequest();
   read->req.file = rep_->file.get();
   read->req.offset = handle.offset;
@@ -363,11 +361,7 @@ void TableReader::PrepareBlockRead(const BlockHandle& handle, BlockRead* read) c
 Status TableReader::FinishBlockRead(const ReadBlockOptions& options, BlockRead* read,
                                     std::shared_ptr<const Block>* block) const {
   if (!read->req.status.ok()) return read->req.status;
-  if (read->req.result.data() != read->buf.data()) {
-    read->buf.assign(read->req.result.data(), read->req.result.size());
-  }
-  read->buf.resize(read->req.result.size());
-  return rep_->MakeDataBlock(options, read->handle, /*use_cache=*/true, &read->buf, block);
+  return rep_->MakeDataBlock(options, read->handle, /*use_cache=*/true, read->req.result, block);
 }
 
 Status TableReader::Get(const ReadBlockOptions& options, std::string_view internal_key,

@@ -32,6 +32,7 @@
 #include <string_view>
 
 #include "rangedel/fragmented_range_tombstone_list.h"
+#include "sstable/block_buffer.h"
 #include "sstable/format.h"
 #include "sstable/table_properties.h"
 #include "synapsed/file_system.h"
@@ -71,7 +72,7 @@ struct TableLookup {
 // One asynchronous data block read (TableReader::PrepareBlockRead).
 struct BlockRead {
   BlockHandle handle;
-  std::string buf;
+  BlockBuffer buf;  // req's scratch
   ReadRequest req;
 };
 
