@@ -49,6 +49,10 @@ class Block {
   // with a Corruption status.
   bool ok() const { return num_restarts_ > 0; }
   size_t size() const { return data_.size(); }
+  // The bytes allocated for the contents (a pooled buffer's size class).
+  size_t allocated_bytes() const {
+    return buffer_.data() != nullptr ? buffer_.capacity() : owned_.capacity();
+  }
   bool has_prefix_index() const { return prefix_index_ != nullptr; }
 
   static std::unique_ptr<InternalIterator> NewIterator(std::shared_ptr<const Block> block,

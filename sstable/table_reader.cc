@@ -16,7 +16,7 @@ namespace synapsed {
 
 namespace {
 
-// What a cached block costs beyond its bytes: the Block object, the heap
+// What a cached block costs beyond its allocation: the Block object, the heap
 // shared_ptr that is the cache's value, and the shared_ptr control block
 // (make_shared places the Block inside it). Approximate on purpose: the
 // charge only has to keep many small blocks from overrunning the capacity.
@@ -162,7 +162,7 @@ struct TableReader::Rep {
     // including ones that asked for verification.
     if (use_cache && block_cache != nullptr && options.fill_cache && options.verify_checksum) {
       char key_buf[kMaxBlockCacheKeyBytes];
-      const size_t charge = b->size() + kCachedBlockOverheadBytes;
+      const size_t charge = b->allocated_bytes() + kCachedBlockOverheadBytes;
       auto value = std::make_unique<std::shared_ptr<const Block>>(b);
       block_cache->Release(block_cache->Insert(BlockCacheKey(handle.offset, key_buf),
                                                value.release(), charge, &DeleteCachedBlock));
