@@ -110,4 +110,6 @@ void BlockBuffer::Release() {
 
 size_t BlockBuffer::PooledBytes() { return ThePool().bytes(); }
 
+bool BlockBuffer::Pooling() { return kPooling; }
+
 }  // namespace synapsed

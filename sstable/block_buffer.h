@@ -52,6 +52,8 @@ class BlockBuffer {
 
   // Free buffers the pool holds, in bytes (for tests and stats).
   static size_t PooledBytes();
+  // False under AddressSanitizer, where nothing is pooled.
+  static bool Pooling();
 
  private:
   void Release();

@@ -8,22 +8,6 @@
 
 namespace synapsed {
 
-namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kPooling = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kPooling = false;
-#else
-constexpr bool kPooling = true;
-#endif
-#else
-constexpr bool kPooling = true;
-#endif
-
-}  // namespace
-
 TEST(BlockBufferTest, SizeCapacityTruncateAndMoves) {
   BlockBuffer empty;
   EXPECT_EQ(nullptr, empty.data());
@@ -52,7 +36,7 @@ TEST(BlockBufferTest, SizeCapacityTruncateAndMoves) {
 }
 
 TEST(BlockBufferTest, FreedBuffersAreReusedWithinTheBound) {
-  if (!kPooling) GTEST_SKIP() << "nothing is pooled under AddressSanitizer";
+  if (!BlockBuffer::Pooling()) GTEST_SKIP() << "nothing is pooled under AddressSanitizer";
   const size_t before = BlockBuffer::PooledBytes();
   ASSERT_LE(before, BlockBuffer::kMaxPooledBytes - 8192) << "earlier tests filled the pool";
   const char* first;
