@@ -39,6 +39,7 @@
 
 #include "io/posix_file.h"
 #include "synapsed/file_system.h"
+#include "util/sanitizers.h"
 
 namespace synapsed {
 
@@ -53,13 +54,6 @@ constexpr int kMaxRetries = 64;
 // an earlier ring was, and used by another thread, looks to it like memory
 // shared without synchronization. Each teardown releases, and each setup
 // acquires, one sync object: the kernel orders them, TSan now knows it.
-#if defined(__SANITIZE_THREAD__)
-#define SYNAPSED_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SYNAPSED_TSAN 1
-#endif
-#endif
 #ifdef SYNAPSED_TSAN
 extern "C" void __tsan_acquire(void* addr);
 extern "C" void __tsan_release(void* addr);

@@ -6,22 +6,14 @@
 #include <vector>
 
 #include "util/mutex.h"
+#include "util/sanitizers.h"
 
 namespace synapsed {
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kPooling = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kPooling = false;
-#else
-constexpr bool kPooling = true;
-#endif
-#else
-constexpr bool kPooling = true;
-#endif
+// Under ASan a pooled buffer would hide a use after free.
+constexpr bool kPooling = !kAddressSanitizer;
 
 constexpr size_t kNumClasses = BlockBuffer::kMaxPooledCapacity / BlockBuffer::kClassBytes;
 

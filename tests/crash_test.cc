@@ -13,6 +13,7 @@
 #include "testutil/ordering_checker.h"
 #include "testutil/testutil.h"
 #include "util/random.h"
+#include "util/sanitizers.h"
 
 namespace synapsed {
 
@@ -25,17 +26,7 @@ namespace {
 
 constexpr char kDb[] = "/db";
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr uint64_t kDefaultStride = 3;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr uint64_t kDefaultStride = 3;
-#else
-constexpr uint64_t kDefaultStride = 1;
-#endif
-#else
-constexpr uint64_t kDefaultStride = 1;
-#endif
+constexpr uint64_t kDefaultStride = kAddressSanitizer ? 3 : 1;
 
 using test::EnvNumber;
 
