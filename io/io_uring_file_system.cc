@@ -148,9 +148,9 @@ class IoUringReadQueue final : public ReadQueue {
     slot.len = req->size;
     slot.buf = req->scratch;
     if (slot.file->direct()) {
-      slot.start = AlignDown(req->offset, kDirectIoAlignment);
-      slot.len =
-          static_cast<size_t>(AlignUp(req->offset + req->size, kDirectIoAlignment) - slot.start);
+      const size_t align = slot.file->read_alignment();
+      slot.start = AlignDown(req->offset, align);
+      slot.len = static_cast<size_t>(AlignUp(req->offset + req->size, align) - slot.start);
       if (!slot.bounce.Reserve(slot.len)) {
         Finish(idx, Status::IOError("read " + slot.file->path(), "out of memory"));
         return;
@@ -250,7 +250,8 @@ class IoUringReadQueue final : public ReadQueue {
       return;
     }
     slot.done += static_cast<size_t>(res);
-    const bool eof = res == 0 || (slot.file->direct() && slot.done % kDirectIoAlignment != 0);
+    const bool eof =
+        res == 0 || (slot.file->direct() && slot.done % slot.file->read_alignment() != 0);
     if (slot.done < slot.len && !eof) {
       unsubmitted_.push_back(idx);  // a short read: ask for the rest
       return;

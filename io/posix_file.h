@@ -2,8 +2,9 @@
 // io/ includes this header: it is where the engine's system calls live.
 //
 // PosixRandomAccessFile reads with pread(2); with use_direct_io (O_DIRECT)
-// it reads the aligned span around each request into an aligned bounce
-// buffer and copies the asked-for bytes out, so callers never align.
+// it reads the aligned span around each request (aligned as the file system
+// requires, often to 512 bytes) into an aligned bounce buffer and copies the
+// asked-for bytes out, so callers never align.
 // PosixFileSystem is the whole posix FileSystem; the io_uring one derives
 // from it and replaces only read queues and write-behind files.
 //
@@ -24,9 +25,19 @@
 
 namespace synapsed {
 
-// O_DIRECT offsets, sizes and buffers are multiples of this. 4 KiB is the
-// logical block size of every device we run on, and a multiple of 512.
+// O_DIRECT buffers, and the offsets and sizes of direct writes, are multiples
+// of this: 4 KiB, a multiple of every logical block size we meet (512 or
+// 4096) and the physical block size of most devices, so a padded write never
+// makes the device read-modify-write a sector.
 constexpr size_t kDirectIoAlignment = 4096;
+
+// The offset and size alignment direct reads of fd need: what the file system
+// reports (statx STATX_DIOALIGN, Linux 6.1 and later) when it is a power of
+// two from 512 to kDirectIoAlignment, else kDirectIoAlignment. A 512-byte
+// alignment lets a 2 KiB block that crosses a page boundary be read as the
+// 2.5 KiB around it rather than the two 4 KiB pages around it, which on a
+// device with 4 KiB pages costs a 4 KiB read, not an 8 KiB one.
+size_t DirectReadAlignment(int fd);
 
 inline uint64_t AlignDown(uint64_t x, uint64_t a) { return x - x % a; }
 inline uint64_t AlignUp(uint64_t x, uint64_t a) { return AlignDown(x + a - 1, a); }
@@ -58,7 +69,10 @@ int OpenRetry(const std::string& path, int flags, mode_t mode);
 class PosixRandomAccessFile final : public RandomAccessFile {
  public:
   PosixRandomAccessFile(std::string path, int fd, bool direct)
-      : path_(std::move(path)), fd_(fd), direct_(direct) {}
+      : path_(std::move(path)),
+        fd_(fd),
+        direct_(direct),
+        read_alignment_(direct ? DirectReadAlignment(fd) : 1) {}
   ~PosixRandomAccessFile() override;
 
   Status Read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const override;
@@ -66,11 +80,15 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   const std::string& path() const { return path_; }
   int fd() const { return fd_; }
   bool direct() const { return direct_; }
+  // Direct reads cover the span of whole units of this around a request;
+  // 1 for buffered files.
+  size_t read_alignment() const { return read_alignment_; }
 
  private:
   const std::string path_;
   const int fd_;
   const bool direct_;
+  const size_t read_alignment_;
 };
 
 class PosixFileSystem : public FileSystem {

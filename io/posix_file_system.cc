@@ -67,6 +67,22 @@ bool AlignedBuffer::Reserve(size_t n) {
   return true;
 }
 
+size_t DirectReadAlignment(int fd) {
+#ifndef STATX_DIOALIGN  // headers older than Linux 6.1
+  (void)fd;
+  return kDirectIoAlignment;
+#else
+  struct statx st {};
+  if (::statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &st) != 0) return kDirectIoAlignment;
+  if ((st.stx_mask & STATX_DIOALIGN) == 0) return kDirectIoAlignment;
+  const size_t align = st.stx_dio_offset_align;
+  // 0: the file system does not say (or refuses direct I/O for this file).
+  const bool usable = align >= 512 && align <= kDirectIoAlignment && (align & (align - 1)) == 0 &&
+                      st.stx_dio_mem_align <= kDirectIoAlignment;
+  return usable ? align : kDirectIoAlignment;
+#endif
+}
+
 std::string ErrnoString(int err) {
   char buf[128] = {0};
   return StrerrorResult(strerror_r(err, buf, sizeof(buf)), buf);
@@ -145,8 +161,8 @@ Status PosixRandomAccessFile::Read(uint64_t offset, size_t n, std::string_view* 
   size_t len = n;
   AlignedBuffer bounce;
   if (direct_) {
-    start = AlignDown(offset, kDirectIoAlignment);
-    len = static_cast<size_t>(AlignUp(offset + n, kDirectIoAlignment) - start);
+    start = AlignDown(offset, read_alignment_);
+    len = static_cast<size_t>(AlignUp(offset + n, read_alignment_) - start);
     if (!bounce.Reserve(len)) return Status::IOError("read " + path_, "out of memory");
     dst = bounce.data();
   }
@@ -161,7 +177,7 @@ Status PosixRandomAccessFile::Read(uint64_t offset, size_t n, std::string_view* 
     done += static_cast<size_t>(r);
     // A direct read stops short, unaligned, only at end of file; asking
     // again at the unaligned offset would be EINVAL, not 0.
-    if (direct_ && done % kDirectIoAlignment != 0) break;
+    if (direct_ && done % read_alignment_ != 0) break;
   }
   if (!direct_) {
     *result = std::string_view(scratch, done);

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "io/posix_file.h"
 #include "synapsed/file_system.h"
 #include "testutil/testutil.h"
 #include "util/random.h"
@@ -316,6 +317,30 @@ TEST_F(PosixFileSystemTest, LockExcludesOtherProcesses) {
   EXPECT_EQ(0, WEXITSTATUS(status)) << "1: got the lock, 2: path missing, 3: wrong reason, "
                                        "4: could not lock after release";
   for (int fd : {to_child[0], to_child[1], to_parent[0], to_parent[1]}) close(fd);
+}
+
+// Direct reads align to what the file system asks (512 bytes on ext4 and
+// xfs over 512-byte-sector devices), never to less than 512 or more than the
+// 4 KiB buffers are aligned to; buffered files do not align at all.
+TEST_F(PosixFileSystemTest, DirectReadAlignmentIsWhatTheFileSystemReports) {
+  WriteFile("a", std::string(10000, 'a'));
+  const int fd = open(Path("a").c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+  if (fd < 0) GTEST_SKIP() << "no O_DIRECT here";
+  const size_t align = DirectReadAlignment(fd);
+  EXPECT_GE(align, 512u);
+  EXPECT_LE(align, kDirectIoAlignment);
+  EXPECT_EQ(0u, align & (align - 1)) << align;
+  PosixRandomAccessFile direct(Path("a"), fd, /*direct=*/true);
+  EXPECT_EQ(align, direct.read_alignment());
+  // Offsets as small as the alignment are accepted by the kernel.
+  char buf[16];
+  std::string_view got;
+  ASSERT_TRUE(direct.Read(align + 3, sizeof(buf), &got, buf).ok());
+  EXPECT_EQ(std::string(sizeof(buf), 'a'), got);
+  const int plain_fd = open(Path("a").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(plain_fd, 0);
+  PosixRandomAccessFile plain(Path("a"), plain_fd, /*direct=*/false);
+  EXPECT_EQ(1u, plain.read_alignment());
 }
 
 TEST_F(PosixFileSystemTest, DescriptorsAreCloseOnExec) {

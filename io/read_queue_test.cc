@@ -275,6 +275,16 @@ TEST_P(ReadQueueTest, UnalignedReads) {
     for (size_t n : {1, 2, 511, 4095, 4096, 4097, 12289}) spans.emplace_back(offset, n);
   }
   ReadAll(f.get(), data, spans, 8);
+  // A file that ends on a 512-byte boundary but not a 4 KiB one: a direct
+  // read aligned to 512 bytes gets all it asked for up to the end, and
+  // must then stop at the 0 the next read returns.
+  std::unique_ptr<RandomAccessFile> g;
+  const std::string sector_data = MakeFile("s", 65536 + 512, &g);
+  spans.clear();
+  for (uint64_t offset : {65024, 65535, 65536, 66047, 66048, 66049}) {
+    for (size_t n : {1, 512, 513, 4096, 8192}) spans.emplace_back(offset, n);
+  }
+  ReadAll(g.get(), sector_data, spans, 8);
 }
 
 TEST_P(ReadQueueTest, FullDepthBatchesAndPendingAccounting) {
