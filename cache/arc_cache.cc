@@ -72,6 +72,27 @@ class ArcShard final : public CacheShard {
     if (Ghost* ghost = FindGhost(hash)) DropGhost(ghost);
   }
 
+  // PlaceNew looks hash up among the ghosts; an eviction adds its victim's
+  // ghost; TrimHistory drops the oldest ghosts.
+  void PrefetchHistory(uint64_t hash, bool follow) REQUIRES(mu_) override {
+    if (!follow) {
+      ghosts_.Prefetch(hash);
+      for (IntrusiveList<Ghost>& list : history_) {
+        if (const Ghost* lru = list.lru_or_null()) __builtin_prefetch(lru);
+      }
+      return;
+    }
+    for (IntrusiveList<Ghost>& list : history_) {
+      if (const Ghost* lru = list.lru_or_null()) {
+        __builtin_prefetch(lru->next);
+        ghosts_.Prefetch(lru->hash);
+      }
+    }
+    for (uint8_t queue : {kT1, kT2}) {
+      if (const CacheNode* victim = LruOf(queue)) ghosts_.Prefetch(victim->hash);
+    }
+  }
+
   void Adapt(const Ghost& ghost) REQUIRES(mu_);
   Ghost* FindGhost(uint64_t hash) const REQUIRES(mu_) {
     return ghosts_.Find(hash, [](const Ghost*) { return true; });  // one per hash

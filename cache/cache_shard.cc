@@ -18,6 +18,7 @@ Cache::Handle* CacheShard::Insert(std::string_view key, uint64_t hash, void* val
   Garbage garbage;  // declared before `lock`: freed after the unlock
   MutexLock lock(&mu_);
   inserts_++;
+  PrefetchForInsert(hash, /*follow=*/true);
   CacheNode* old = FindResident(key, hash);
   const bool replacing = old != nullptr;
   if (replacing) Remove(old, &garbage);
@@ -41,6 +42,7 @@ Cache::Handle* CacheShard::Lookup(std::string_view key, uint64_t hash) {
   CacheNode* node = FindResident(key, hash);
   if (node == nullptr) {
     misses_++;
+    PrefetchForInsert(hash, /*follow=*/false);
     return nullptr;
   }
   hits_++;
@@ -88,6 +90,23 @@ void CacheShard::AddStats(Cache::Stats* stats) {
   stats->usage_bytes += usage_;
   stats->pinned_bytes += pinned_bytes_;
   stats->entries += table_.size();
+}
+
+void CacheShard::PrefetchForInsert(uint64_t hash, bool follow) {
+  for (IntrusiveList<CacheNode>& queue : queues_) {
+    const CacheNode* lru = queue.lru_or_null();
+    if (lru == nullptr) continue;
+    if (!follow) {
+      // A node spans two cache lines: the links, then hash, value, charge.
+      __builtin_prefetch(lru);
+      __builtin_prefetch(reinterpret_cast<const char*>(lru) + 64);
+      continue;
+    }
+    __builtin_prefetch(lru->next);   // Unlink writes its prev
+    __builtin_prefetch(lru->value);  // the deleter reads it
+    table_.Prefetch(lru->hash);      // Remove erases it
+  }
+  PrefetchHistory(hash, follow);
 }
 
 CacheShard::Evicted CacheShard::EvictLru(uint8_t queue, Garbage* garbage) {

@@ -71,6 +71,8 @@ class IntrusiveList {
   bool empty() const { return !head_.linked(); }
   // REQUIRES: !empty().
   T* lru() { return static_cast<T*>(head_.next); }
+  // The least recently used element, or null when empty.
+  T* lru_or_null() { return empty() ? nullptr : lru(); }
   // REQUIRES: e is in no list.
   void PushMru(T* e) {
     ListLinks* links = e;
@@ -175,13 +177,27 @@ class CacheShard {
   virtual void TrimHistory() REQUIRES(mu_) {}
   // Runs at the end of Erase, whether or not the key was resident.
   virtual void AfterErase(uint64_t /*hash*/) REQUIRES(mu_) {}
+  // The policy's part of PrefetchForInsert: the history it will consult
+  // and trim when `hash` is inserted.
+  virtual void PrefetchHistory(uint64_t /*hash*/, bool /*follow*/) REQUIRES(mu_) {}
 
   // ---- helpers for the policies (mu_ held) ----
+  // Starts loading what inserting `hash` will touch. A miss announces an
+  // insert: the reader fetches the block and inserts it tens of
+  // microseconds later, and by then the entries eviction takes are cold,
+  // each costing a chain of dependent cache misses (the entry, its
+  // neighbour in the queue, its hash slot, its value). On a miss
+  // (follow = false) the least recently used entries load while the reader
+  // waits on the device; at the start of Insert (follow = true) what they
+  // point to loads in parallel, instead of one miss after another.
+  void PrefetchForInsert(uint64_t hash, bool follow) REQUIRES(mu_);
   // Evicts the LRU entry of `queue`. REQUIRES: that queue is not empty.
   Evicted EvictLru(uint8_t queue, Garbage* garbage) REQUIRES(mu_);
   // REQUIRES: node is resident and pinned (so in no list).
   void MoveToQueue(CacheNode* node, uint8_t queue) REQUIRES(mu_);
   bool QueueHasUnpinned(uint8_t queue) const REQUIRES(mu_) { return !queues_[queue].empty(); }
+  // The entry EvictLru(queue) would take, or null.
+  CacheNode* LruOf(uint8_t queue) REQUIRES(mu_) { return queues_[queue].lru_or_null(); }
   size_t queue_bytes(uint8_t queue) const REQUIRES(mu_) { return queue_bytes_[queue]; }
   size_t usage() const REQUIRES(mu_) { return usage_; }
   size_t capacity() const { return capacity_; }

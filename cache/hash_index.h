@@ -46,6 +46,9 @@ class HashIndex {
     }
   }
 
+  // Starts loading the slot a lookup of hash reads first.
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[Home(hash)]); }
+
   // REQUIRES: element is not in the index.
   void Insert(uint64_t hash, T* element) {
     assert(element != nullptr);
