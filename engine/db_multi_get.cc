@@ -140,6 +140,12 @@ void MultiGetBatch::Complete(ReadRequest* req) {
 void MultiGetBatch::FinishReads() {
   if (!queue_) return;
   queue_->Submit();
+  // The device takes hundreds of microseconds to answer a batch: load the
+  // buffers the blocks decompress into meanwhile (not while planning, where
+  // the prefetches would delay the submissions).
+  for (const BlockSlot& slot : slots_) {
+    if (slot.block == nullptr) slot.read.dest.PrefetchForWrite();
+  }
   while (ReadRequest* done = queue_->Reap(/*wait=*/true)) Complete(done);
 }
 

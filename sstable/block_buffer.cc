@@ -71,7 +71,7 @@ bool Pooled(size_t capacity) { return kPooling && capacity <= BlockBuffer::kMaxP
 
 BlockBuffer::BlockBuffer(size_t size) : size_(size) {
   if (size == 0) return;
-  capacity_ = (size + kClassBytes - 1) / kClassBytes * kClassBytes;
+  capacity_ = CapacityFor(size);
   if (Pooled(capacity_)) data_ = ThePool().Take(capacity_);
   if (data_ == nullptr) data_ = static_cast<char*>(::operator new(capacity_));
 }
@@ -98,6 +98,11 @@ void BlockBuffer::Release() {
   if (!Pooled(capacity_) || !ThePool().Give(data_, capacity_)) ::operator delete(data_);
   data_ = nullptr;
   size_ = capacity_ = 0;
+}
+
+void BlockBuffer::PrefetchForWrite() const {
+  constexpr size_t kLineBytes = 64;
+  for (size_t i = 0; i < capacity_; i += kLineBytes) __builtin_prefetch(data_ + i, 1);
 }
 
 size_t BlockBuffer::PooledBytes() { return ThePool().bytes(); }

@@ -47,8 +47,17 @@ class BlockBuffer {
   size_t size() const { return size_; }
   size_t capacity() const { return capacity_; }
   std::string_view view() const { return std::string_view(data_, size_); }
-  // Keeps the first n bytes. REQUIRES: n <= size().
-  void Truncate(size_t n) { size_ = n; }
+  // Makes the size n; bytes past the old size are uninitialised.
+  // REQUIRES: n <= capacity().
+  void Resize(size_t n) { size_ = n; }
+  // The capacity BlockBuffer(size) gets: size rounded up to its class.
+  static size_t CapacityFor(size_t size) {
+    return (size + kClassBytes - 1) / kClassBytes * kClassBytes;
+  }
+  // Starts loading the buffer's cache lines for writing. A buffer taken
+  // from the pool held a block evicted long ago, so every line written is
+  // a miss; prefetched while the reader waits on the device, they are not.
+  void PrefetchForWrite() const;
 
   // Free buffers the pool holds, in bytes (for tests and stats).
   static size_t PooledBytes();

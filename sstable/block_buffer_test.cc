@@ -18,7 +18,7 @@ TEST(BlockBufferTest, SizeCapacityTruncateAndMoves) {
   EXPECT_EQ(4100u, a.size());
   EXPECT_EQ(4352u, a.capacity());  // 17 classes of 256 bytes
   std::memset(a.data(), 'x', a.size());
-  a.Truncate(10);
+  a.Resize(10);
   EXPECT_EQ(std::string(10, 'x'), a.view());
 
   BlockBuffer b(std::move(a));

@@ -134,9 +134,13 @@ Status UncompressBlock(BlockCompression type, std::string_view payload, std::str
 }
 
 Status UncompressBlock(BlockCompression type, std::string_view payload, BlockBuffer* output) {
-  *output = BlockBuffer();
+  output->Resize(0);  // an empty payload allocates nothing: the result is empty
   return Uncompress(type, payload, [output](size_t n) {
-    *output = BlockBuffer(n);
+    if (n > 0 && output->capacity() == BlockBuffer::CapacityFor(n)) {
+      output->Resize(n);
+    } else {
+      *output = BlockBuffer(n);
+    }
     return output->data();
   });
 }

@@ -35,7 +35,11 @@ bool CompressBlock(BlockCompression type, int zstd_level, std::string_view input
 // Decompresses a payload of the given type into *output. Corruption if the
 // payload is malformed or claims more than kMaxUncompressedBlockBytes.
 Status UncompressBlock(BlockCompression type, std::string_view payload, std::string* output);
-// The same into a pooled, never zero-filled buffer (replacing *output).
+// The same into a pooled, never zero-filled buffer. A buffer *output already
+// holds (one the caller took and prefetched before the read) is written in
+// place when its capacity is exactly what the result's size gets; otherwise
+// it is replaced by one that is, so a block is never charged more than its
+// size class.
 Status UncompressBlock(BlockCompression type, std::string_view payload, BlockBuffer* output);
 
 }  // namespace synapsed

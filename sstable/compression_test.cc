@@ -46,6 +46,37 @@ TEST(CompressionTest, RoundTripsEveryType) {
   EXPECT_EQ(0u, buffer.size());
 }
 
+// A destination taken before the read (and prefetched) is decompressed into
+// in place only when its capacity is exactly the result's size class, so
+// the cache never charges a block for a bigger class than it needs.
+TEST(CompressionTest, DestinationOfTheRightClassIsUsedInPlace) {
+  Random rnd(4);
+  const std::string input = Compressible(&rnd, 4100);  // class 4352
+  for (auto type : {BlockCompression::kNone, BlockCompression::kLZ4, BlockCompression::kZstd}) {
+    std::string compressed = input;
+    if (type != BlockCompression::kNone) ASSERT_TRUE(CompressBlock(type, 3, input, &compressed));
+    BlockBuffer same(4300);  // the same class as 4100
+    const char* taken = same.data();
+    ASSERT_TRUE(UncompressBlock(type, compressed, &same).ok());
+    EXPECT_EQ(taken, same.data()) << CompressionName(type);
+    EXPECT_EQ(input, same.view());
+    for (size_t other : {size_t{4096}, size_t{4400}, size_t{8192}}) {  // classes around it
+      BlockBuffer dest(other);
+      ASSERT_TRUE(UncompressBlock(type, compressed, &dest).ok());
+      EXPECT_EQ(BlockBuffer::CapacityFor(input.size()), dest.capacity()) << other;
+      EXPECT_EQ(input, dest.view());
+    }
+  }
+  // Nothing decompressed: the destination's old size does not survive.
+  BlockBuffer dest(100);
+  ASSERT_TRUE(UncompressBlock(BlockCompression::kNone, "", &dest).ok());
+  EXPECT_EQ(0u, dest.size());
+  dest = BlockBuffer(100);
+  EXPECT_TRUE(
+      UncompressBlock(BlockCompression::kLZ4, std::string("\xff", 1), &dest).IsCorruption());
+  EXPECT_EQ(0u, dest.size());
+}
+
 TEST(CompressionTest, IncompressibleDataIsLeftRaw) {
   Random rnd(2);
   std::string noise(4096, '\0');

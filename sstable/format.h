@@ -97,6 +97,7 @@ Status DecodeBlock(const std::string& file_name, uint64_t table_seed, const Bloc
                    const ReadBlockOptions& options, std::string* contents);
 // The same from the bytes read (left as they are) into a pooled buffer: the
 // data-block path, where the block is cached and every read allocates.
+// *contents may hold a destination taken ahead, as UncompressBlock says.
 Status DecodeBlock(const std::string& file_name, uint64_t table_seed, const BlockHandle& handle,
                    const ReadBlockOptions& options, std::string_view read, BlockBuffer* contents);
 

@@ -1,6 +1,7 @@
 #include "sstable/table_reader.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 
@@ -60,6 +61,11 @@ struct TableReader::Rep {
   uint64_t data_end = 0;
   Cache* block_cache = nullptr;  // not owned
   uint64_t cache_id = 0;         // this reader's key prefix in block_cache
+  // The capacity of the last data block decoded: the size class the next
+  // one most likely needs (blocks are cut at about the same size), so its
+  // buffer can be taken and prefetched before the read. Only a hint: any
+  // thread may set it at any time.
+  mutable std::atomic<size_t> data_block_capacity{0};
 
   Status Corrupt(const std::string& what) const { return Status::Corruption(file_name, what); }
 
@@ -145,13 +151,24 @@ struct TableReader::Rep {
     return block;
   }
 
-  // Verifies and decompresses the raw bytes read for handle into a block,
+  // A buffer for the next data block to decode into, taken before its read
+  // so it can be prefetched for writing while the device works; empty until
+  // a block has been decoded.
+  BlockBuffer DataBlockDestination() const {
+    const size_t capacity = data_block_capacity.load(std::memory_order_relaxed);
+    return capacity == 0 ? BlockBuffer() : BlockBuffer(capacity);
+  }
+
+  // Verifies and decompresses the raw bytes read for handle into a block
+  // (into `dest` when it is of the right size class: see UncompressBlock),
   // and caches it when use_cache, options.fill_cache and it was verified.
   Status MakeDataBlock(const ReadBlockOptions& options, const BlockHandle& handle, bool use_cache,
-                       std::string_view raw, std::shared_ptr<const Block>* block) const {
-    BlockBuffer contents;
+                       std::string_view raw, BlockBuffer dest,
+                       std::shared_ptr<const Block>* block) const {
+    BlockBuffer contents = std::move(dest);
     Status s = DecodeBlock(file_name, footer.table_seed, handle, options, raw, &contents);
     if (!s.ok()) return s;
+    data_block_capacity.store(contents.capacity(), std::memory_order_relaxed);
     auto b = std::make_shared<const Block>(std::move(contents));
     if (!b->ok()) {
       char buf[96];
@@ -187,13 +204,15 @@ struct TableReader::Rep {
       std::string raw;
       Status s = prefetcher->Read(handle.offset, BlockReadBytes(handle), &raw);
       if (!s.ok()) return s;
-      return MakeDataBlock(options, handle, use_cache, raw, block);
+      return MakeDataBlock(options, handle, use_cache, raw, BlockBuffer(), block);
     }
     BlockBuffer raw(BlockReadBytes(handle));
+    BlockBuffer dest = DataBlockDestination();
+    dest.PrefetchForWrite();
     std::string_view got;
     Status s = file->Read(handle.offset, raw.size(), &got, raw.data());
     if (!s.ok()) return s;
-    return MakeDataBlock(options, handle, use_cache, got, block);
+    return MakeDataBlock(options, handle, use_cache, got, std::move(dest), block);
   }
 };
 
@@ -356,12 +375,14 @@ void TableReader::PrepareBlockRead(const BlockHandle& handle, BlockRead* read) c
   read->req.offset = handle.offset;
   read->req.size = read->buf.size();
   read->req.scratch = read->buf.data();
+  read->dest = rep_->DataBlockDestination();
 }
 
 Status TableReader::FinishBlockRead(const ReadBlockOptions& options, BlockRead* read,
                                     std::shared_ptr<const Block>* block) const {
   if (!read->req.status.ok()) return read->req.status;
-  return rep_->MakeDataBlock(options, read->handle, /*use_cache=*/true, read->req.result, block);
+  return rep_->MakeDataBlock(options, read->handle, /*use_cache=*/true, read->req.result,
+                             std::move(read->dest), block);
 }
 
 Status TableReader::Get(const ReadBlockOptions& options, std::string_view internal_key,

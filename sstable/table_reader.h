@@ -72,7 +72,9 @@ struct TableLookup {
 // One asynchronous data block read (TableReader::PrepareBlockRead).
 struct BlockRead {
   BlockHandle handle;
-  BlockBuffer buf;  // req's scratch
+  BlockBuffer buf;   // req's scratch
+  BlockBuffer dest;  // the block decompresses into this if it fits (may be empty):
+                     // prefetch it for writing while the read is in flight
   ReadRequest req;
 };
 
