@@ -159,10 +159,16 @@ Status PosixRandomAccessFile::Read(uint64_t offset, size_t n, std::string_view* 
   char* dst = scratch;
   uint64_t start = offset;
   size_t len = n;
-  AlignedBuffer bounce;
+  // Direct reads land in an aligned bounce buffer. Block-sized ones reuse
+  // this thread's (no aligned_alloc and free per read); larger ones, which
+  // are rare and would pin their size per thread, get their own.
+  constexpr size_t kMaxReusedBounceBytes = 256 << 10;
+  thread_local AlignedBuffer reused;
+  AlignedBuffer own;
   if (direct_) {
     start = AlignDown(offset, read_alignment_);
     len = static_cast<size_t>(AlignUp(offset + n, read_alignment_) - start);
+    AlignedBuffer& bounce = len <= kMaxReusedBounceBytes ? reused : own;
     if (!bounce.Reserve(len)) return Status::IOError("read " + path_, "out of memory");
     dst = bounce.data();
   }

@@ -284,6 +284,11 @@ TEST_P(ReadQueueTest, UnalignedReads) {
   for (uint64_t offset : {65024, 65535, 65536, 66047, 66048, 66049}) {
     for (size_t n : {1, 512, 513, 4096, 8192}) spans.emplace_back(offset, n);
   }
+  // Reads past the size a thread's reused bounce buffer keeps, between
+  // ones below it.
+  spans.emplace_back(0, size_t{1} << 20);
+  spans.emplace_back(511, 300000);
+  spans.emplace_back(4097, 100);
   ReadAll(g.get(), sector_data, spans, 8);
 }
 
