@@ -33,10 +33,10 @@ constexpr size_t kDirectIoAlignment = 4096;
 
 // The offset and size alignment direct reads of fd need: what the file system
 // reports (statx STATX_DIOALIGN, Linux 6.1 and later) when it is a power of
-// two from 512 to kDirectIoAlignment, else kDirectIoAlignment. A 512-byte
-// alignment lets a 2 KiB block that crosses a page boundary be read as the
-// 2.5 KiB around it rather than the two 4 KiB pages around it, which on a
-// device with 4 KiB pages costs a 4 KiB read, not an 8 KiB one.
+// two from 512 to kDirectIoAlignment (and the memory alignment no stricter),
+// else kDirectIoAlignment. With 512 bytes a 2 KiB block that crosses a page
+// boundary is read as the 2.5 KiB around it, not as the two 4 KiB pages
+// around it (docs/design/io.md, "Direct I/O", for what that saves).
 size_t DirectReadAlignment(int fd);
 
 inline uint64_t AlignDown(uint64_t x, uint64_t a) { return x - x % a; }

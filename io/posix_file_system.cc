@@ -67,8 +67,15 @@ bool AlignedBuffer::Reserve(size_t n) {
   return true;
 }
 
+// statx(2) needs glibc 2.28; STATX_DIOALIGN, Linux 6.1 headers.
+#if defined(STATX_DIOALIGN) && defined(__GLIBC_PREREQ)
+#if __GLIBC_PREREQ(2, 28)
+#define SYNAPSED_HAVE_STATX_DIOALIGN 1
+#endif
+#endif
+
 size_t DirectReadAlignment(int fd) {
-#ifndef STATX_DIOALIGN  // headers older than Linux 6.1
+#ifndef SYNAPSED_HAVE_STATX_DIOALIGN
   (void)fd;
   return kDirectIoAlignment;
 #else
@@ -77,8 +84,10 @@ size_t DirectReadAlignment(int fd) {
   if ((st.stx_mask & STATX_DIOALIGN) == 0) return kDirectIoAlignment;
   const size_t align = st.stx_dio_offset_align;
   // 0: the file system does not say (or refuses direct I/O for this file).
+  // The rest of a short read lands at a multiple of align into the buffer,
+  // so the memory alignment must not be stricter than align.
   const bool usable = align >= 512 && align <= kDirectIoAlignment && (align & (align - 1)) == 0 &&
-                      st.stx_dio_mem_align <= kDirectIoAlignment;
+                      st.stx_dio_mem_align <= align;
   return usable ? align : kDirectIoAlignment;
 #endif
 }

@@ -2,6 +2,7 @@
 // temporary directory.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -330,6 +331,16 @@ TEST_F(PosixFileSystemTest, DirectReadAlignmentIsWhatTheFileSystemReports) {
   EXPECT_GE(align, 512u);
   EXPECT_LE(align, kDirectIoAlignment);
   EXPECT_EQ(0u, align & (align - 1)) << align;
+#ifdef STATX_DIOALIGN
+  // What the kernel says, asked here directly: taken when usable.
+  struct statx st {};
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &st) == 0 && (st.stx_mask & STATX_DIOALIGN)) {
+    const size_t reported = st.stx_dio_offset_align;
+    const bool usable = reported >= 512 && reported <= kDirectIoAlignment &&
+                        (reported & (reported - 1)) == 0 && st.stx_dio_mem_align <= reported;
+    EXPECT_EQ(usable ? reported : kDirectIoAlignment, align);
+  }
+#endif
   PosixRandomAccessFile direct(Path("a"), fd, /*direct=*/true);
   EXPECT_EQ(align, direct.read_alignment());
   // Offsets as small as the alignment are accepted by the kernel.

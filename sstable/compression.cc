@@ -134,8 +134,8 @@ Status UncompressBlock(BlockCompression type, std::string_view payload, std::str
 }
 
 Status UncompressBlock(BlockCompression type, std::string_view payload, BlockBuffer* output) {
-  output->Resize(0);  // an empty payload allocates nothing: the result is empty
-  return Uncompress(type, payload, [output](size_t n) {
+  output->Resize(0);  // an empty payload writes nothing: the result is empty
+  Status s = Uncompress(type, payload, [output](size_t n) {
     if (n > 0 && output->capacity() == BlockBuffer::CapacityFor(n)) {
       output->Resize(n);
     } else {
@@ -143,6 +143,8 @@ Status UncompressBlock(BlockCompression type, std::string_view payload, BlockBuf
     }
     return output->data();
   });
+  if (!s.ok()) output->Resize(0);  // never a partly written block
+  return s;
 }
 
 }  // namespace synapsed

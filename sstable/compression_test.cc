@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sstable/format.h"
 #include "util/random.h"
 
 namespace synapsed {
@@ -54,7 +55,9 @@ TEST(CompressionTest, DestinationOfTheRightClassIsUsedInPlace) {
   const std::string input = Compressible(&rnd, 4100);  // class 4352
   for (auto type : {BlockCompression::kNone, BlockCompression::kLZ4, BlockCompression::kZstd}) {
     std::string compressed = input;
-    if (type != BlockCompression::kNone) ASSERT_TRUE(CompressBlock(type, 3, input, &compressed));
+    if (type != BlockCompression::kNone) {
+      ASSERT_TRUE(CompressBlock(type, 3, input, &compressed));
+    }
     BlockBuffer same(4300);  // the same class as 4100
     const char* taken = same.data();
     ASSERT_TRUE(UncompressBlock(type, compressed, &same).ok());
@@ -67,6 +70,28 @@ TEST(CompressionTest, DestinationOfTheRightClassIsUsedInPlace) {
       EXPECT_EQ(input, dest.view());
     }
   }
+  // A valid size header and a damaged body fail after the destination is
+  // in use: nothing of it is left as the result.
+  std::string lz4;
+  ASSERT_TRUE(CompressBlock(BlockCompression::kLZ4, 3, input, &lz4));
+  BlockBuffer half(4300);
+  EXPECT_TRUE(UncompressBlock(BlockCompression::kLZ4,
+                              std::string_view(lz4).substr(0, lz4.size() / 2), &half)
+                  .IsCorruption());
+  EXPECT_EQ(0u, half.size());
+  // Nor when the block's checksum fails before any decompression.
+  std::string stored = lz4;
+  AppendBlockTrailer(lz4, BlockCompression::kLZ4, /*table_seed=*/7, /*offset=*/0, &stored);
+  stored[3] ^= 1;
+  BlockBuffer stale(4300);
+  const BlockHandle handle{0, lz4.size()};
+  EXPECT_TRUE(DecodeBlock("t.sst", 7, handle, ReadBlockOptions(), stored, &stale).IsCorruption());
+  EXPECT_EQ(0u, stale.size());
+  stored[3] ^= 1;  // and the same bytes undamaged decode into it in place
+  const char* taken = stale.data();
+  ASSERT_TRUE(DecodeBlock("t.sst", 7, handle, ReadBlockOptions(), stored, &stale).ok());
+  EXPECT_EQ(taken, stale.data());
+  EXPECT_EQ(input, stale.view());
   // Nothing decompressed: the destination's old size does not survive.
   BlockBuffer dest(100);
   ASSERT_TRUE(UncompressBlock(BlockCompression::kNone, "", &dest).ok());

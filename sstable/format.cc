@@ -138,7 +138,10 @@ Status DecodeBlock(const std::string& file_name, uint64_t table_seed, const Bloc
                    const ReadBlockOptions& options, std::string_view read, BlockBuffer* contents) {
   BlockCompression type = BlockCompression::kNone;
   Status s = VerifyBlock(file_name, table_seed, handle, options, read, &type);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    contents->Resize(0);  // a destination taken ahead holds a stale block
+    return s;
+  }
   s = UncompressBlock(type, read.substr(0, handle.size), contents);
   if (!s.ok()) return BlockCorruption(file_name, handle, s.ToString().c_str());
   return Status::OK();

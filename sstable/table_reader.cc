@@ -153,10 +153,12 @@ struct TableReader::Rep {
 
   // A buffer for the next data block to decode into, taken before its read
   // so it can be prefetched for writing while the device works; empty until
-  // a block has been decoded.
+  // a block has been decoded, and after one too large to pool (a block
+  // holding one huge value must not make every read take its size).
   BlockBuffer DataBlockDestination() const {
     const size_t capacity = data_block_capacity.load(std::memory_order_relaxed);
-    return capacity == 0 ? BlockBuffer() : BlockBuffer(capacity);
+    if (capacity == 0 || capacity > BlockBuffer::kMaxPooledCapacity) return BlockBuffer();
+    return BlockBuffer(capacity);
   }
 
   // Verifies and decompresses the raw bytes read for handle into a block
