@@ -170,7 +170,12 @@ struct TableReader::Rep {
     BlockBuffer contents = std::move(dest);
     Status s = DecodeBlock(file_name, footer.table_seed, handle, options, raw, &contents);
     if (!s.ok()) return s;
-    data_block_capacity.store(contents.capacity(), std::memory_order_relaxed);
+    // Written only when it changes: the hint shares a cache line with what
+    // every read of this table reads, and readers on other cores would
+    // otherwise lose that line at every block.
+    if (data_block_capacity.load(std::memory_order_relaxed) != contents.capacity()) {
+      data_block_capacity.store(contents.capacity(), std::memory_order_relaxed);
+    }
     auto b = std::make_shared<const Block>(std::move(contents));
     if (!b->ok()) {
       char buf[96];
