@@ -4,7 +4,8 @@
 // PosixRandomAccessFile reads with pread(2); with use_direct_io (O_DIRECT)
 // it reads the aligned span around each request (aligned as the file system
 // requires, often to 512 bytes) into an aligned bounce buffer and copies the
-// asked-for bytes out, so callers never align.
+// asked-for bytes out, so callers never align; ReadAligned lands the span in
+// the caller's aligned buffer instead.
 // PosixFileSystem is the whole posix FileSystem; the io_uring one derives
 // from it and replaces only read queues and write-behind files.
 //
@@ -76,15 +77,23 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   ~PosixRandomAccessFile() override;
 
   Status Read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const override;
+  // Direct files: the aligned span lands in scratch itself, no bounce
+  // buffer and no copy.
+  Status ReadAligned(uint64_t offset, size_t n, std::string_view* result,
+                     char* scratch) const override;
 
   const std::string& path() const { return path_; }
   int fd() const { return fd_; }
   bool direct() const { return direct_; }
   // Direct reads cover the span of whole units of this around a request;
   // 1 for buffered files.
-  size_t read_alignment() const { return read_alignment_; }
+  size_t read_alignment() const override { return read_alignment_; }
 
  private:
+  // Reads [start, start + len) into dst, retrying EINTR and short reads;
+  // *done is short only at end of file.
+  Status PreadSpan(uint64_t start, size_t len, char* dst, size_t* done) const;
+
   const std::string path_;
   const int fd_;
   const bool direct_;

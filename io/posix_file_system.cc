@@ -162,48 +162,64 @@ class PosixSequentialFile final : public SequentialFile {
 
 PosixRandomAccessFile::~PosixRandomAccessFile() { CloseFd(fd_); }
 
+Status PosixRandomAccessFile::PreadSpan(uint64_t start, size_t len, char* dst, size_t* done) const {
+  *done = 0;
+  while (*done < len) {
+    ssize_t r = ::pread(fd_, dst + *done, len - *done, static_cast<off_t>(start + *done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return PosixError("read", path_, errno);
+    }
+    if (r == 0) break;
+    *done += static_cast<size_t>(r);
+    // A direct read stops short, unaligned, only at end of file; asking
+    // again at the unaligned offset would be EINVAL, not 0.
+    if (direct_ && *done % read_alignment_ != 0) break;
+  }
+  return Status::OK();
+}
+
 Status PosixRandomAccessFile::Read(uint64_t offset, size_t n, std::string_view* result,
                                    char* scratch) const {
   *result = std::string_view();
-  char* dst = scratch;
-  uint64_t start = offset;
-  size_t len = n;
+  size_t done = 0;
+  if (!direct_) {
+    Status s = PreadSpan(offset, n, scratch, &done);
+    if (s.ok()) *result = std::string_view(scratch, done);
+    return s;
+  }
   // Direct reads land in an aligned bounce buffer. Block-sized ones reuse
   // this thread's (no aligned_alloc and free per read); larger ones, which
   // are rare and would pin their size per thread, get their own.
   constexpr size_t kMaxReusedBounceBytes = 256 << 10;
   thread_local AlignedBuffer reused;
   AlignedBuffer own;
-  if (direct_) {
-    start = AlignDown(offset, read_alignment_);
-    len = static_cast<size_t>(AlignUp(offset + n, read_alignment_) - start);
-    AlignedBuffer& bounce = len <= kMaxReusedBounceBytes ? reused : own;
-    if (!bounce.Reserve(len)) return Status::IOError("read " + path_, "out of memory");
-    dst = bounce.data();
-  }
-  size_t done = 0;
-  while (done < len) {
-    ssize_t r = ::pread(fd_, dst + done, len - done, static_cast<off_t>(start + done));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return PosixError("read", path_, errno);
-    }
-    if (r == 0) break;
-    done += static_cast<size_t>(r);
-    // A direct read stops short, unaligned, only at end of file; asking
-    // again at the unaligned offset would be EINVAL, not 0.
-    if (direct_ && done % read_alignment_ != 0) break;
-  }
-  if (!direct_) {
-    *result = std::string_view(scratch, done);
-    return Status::OK();
-  }
+  const uint64_t start = AlignDown(offset, read_alignment_);
+  const size_t len = static_cast<size_t>(AlignUp(offset + n, read_alignment_) - start);
+  AlignedBuffer& bounce = len <= kMaxReusedBounceBytes ? reused : own;
+  if (!bounce.Reserve(len)) return Status::IOError("read " + path_, "out of memory");
+  Status s = PreadSpan(start, len, bounce.data(), &done);
+  if (!s.ok()) return s;
   const size_t skip = static_cast<size_t>(offset - start);
   const size_t got = done > skip ? std::min(done - skip, n) : 0;
-  // An empty aligned span never got a bounce buffer: dst may be null, and
-  // memcpy from null is undefined even for 0 bytes.
-  if (got > 0) std::memcpy(scratch, dst + skip, got);
+  // An empty aligned span never got a bounce buffer: its data may be null,
+  // and memcpy from null is undefined even for 0 bytes.
+  if (got > 0) std::memcpy(scratch, bounce.data() + skip, got);
   *result = std::string_view(scratch, got);
+  return Status::OK();
+}
+
+Status PosixRandomAccessFile::ReadAligned(uint64_t offset, size_t n, std::string_view* result,
+                                          char* scratch) const {
+  if (!direct_) return Read(offset, n, result, scratch);
+  *result = std::string_view();
+  const uint64_t start = AlignDown(offset, read_alignment_);
+  const size_t len = static_cast<size_t>(AlignUp(offset + n, read_alignment_) - start);
+  size_t done = 0;
+  Status s = PreadSpan(start, len, scratch, &done);
+  if (!s.ok()) return s;
+  const size_t skip = static_cast<size_t>(offset - start);
+  *result = std::string_view(scratch + skip, done > skip ? std::min(done - skip, n) : 0);
   return Status::OK();
 }
 

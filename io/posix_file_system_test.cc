@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -352,6 +354,55 @@ TEST_F(PosixFileSystemTest, DirectReadAlignmentIsWhatTheFileSystemReports) {
   ASSERT_GE(plain_fd, 0);
   PosixRandomAccessFile plain(Path("a"), plain_fd, /*direct=*/false);
   EXPECT_EQ(1u, plain.read_alignment());
+}
+
+// ReadAligned lands a direct read in the caller's buffer: the result points
+// into scratch at offset % read_alignment(), and the read wrote exactly the
+// whole units around the range (AlignedReadBytes), nothing past them, so the
+// span is the reported alignment's and not a coarser one. Buffered files read
+// at scratch itself. Reads crossing end of file come back short.
+TEST_F(PosixFileSystemTest, ReadAlignedLandsInTheCallersBufferWithoutACopy) {
+  std::string contents(20000, '\0');
+  Random rnd(17);
+  for (char& c : contents) c = static_cast<char>('a' + rnd.Uniform(26));
+  WriteFile("r", contents);
+  const int fd = open(Path("r").c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+  if (fd < 0) GTEST_SKIP() << "no O_DIRECT here";
+  PosixRandomAccessFile direct(Path("r"), fd, /*direct=*/true);
+  const int plain_fd = open(Path("r").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(plain_fd, 0);
+  PosixRandomAccessFile plain(Path("r"), plain_fd, /*direct=*/false);
+  const size_t align = direct.read_alignment();
+  constexpr char kUntouched = '#';
+  for (const PosixRandomAccessFile* file : {&direct, &plain}) {
+    const size_t a = file->read_alignment();
+    for (uint64_t offset : {uint64_t{0}, uint64_t{1}, uint64_t{align - 1}, uint64_t{align},
+                            uint64_t{3 * align + 7}, uint64_t{19990}, uint64_t{20000}}) {
+      for (size_t n : {size_t{0}, size_t{1}, size_t{100}, align, size_t{2500}, size_t{9000}}) {
+        const size_t span = file->AlignedReadBytes(offset, n);
+        EXPECT_EQ(0u, span % a);
+        EXPECT_LE(offset % a + n, span);
+        EXPECT_GT(offset % a + n + a, span);
+        std::unique_ptr<char, void (*)(void*)> buf(
+            static_cast<char*>(std::aligned_alloc(
+                kDirectIoAlignment, AlignUp(span, kDirectIoAlignment) + kDirectIoAlignment)),
+            std::free);
+        std::fill_n(buf.get(), span + kDirectIoAlignment, kUntouched);
+        std::string_view got;
+        ASSERT_TRUE(file->ReadAligned(offset, n, &got, buf.get()).ok()) << offset << " " << n;
+        const size_t want =
+            offset >= contents.size() ? 0 : std::min<size_t>(n, contents.size() - offset);
+        EXPECT_EQ(contents.substr(std::min<size_t>(offset, contents.size()), want), got)
+            << offset << " " << n;
+        if (want > 0) {
+          EXPECT_EQ(buf.get() + offset % a, got.data()) << offset << " " << n;
+        }
+        EXPECT_EQ(std::string(kDirectIoAlignment, kUntouched),
+                  std::string(buf.get() + span, kDirectIoAlignment))
+            << "read past the aligned span: offset " << offset << " n " << n;
+      }
+    }
+  }
 }
 
 TEST_F(PosixFileSystemTest, DescriptorsAreCloseOnExec) {

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
+#include <new>
 
 #include "sstable/block.h"
 #include "sstable/block_prefetcher.h"
@@ -33,6 +35,51 @@ void DeleteCachedBlock(std::string_view /*key*/, void* value) {
   std::unique_ptr<std::shared_ptr<const Block>> owned(
       static_cast<std::shared_ptr<const Block>*>(value));
 }
+
+// Where a data block read lands (RandomAccessFile::ReadAligned) before it is
+// decoded into its own buffer: this thread's, reused, so a direct read needs
+// no bounce buffer and no copy, and the bytes just read are hot when the
+// checksum and the decompressor read them. A read larger than
+// kMaxReusedBytes gets a buffer of its own, so one huge block does not pin
+// its size per thread. The bytes are dead once the block is decoded: the
+// scratch is never held across a call that may read again.
+class ReadScratch {
+ public:
+  // Storage for n bytes aligned to `alignment` (a power of two).
+  // Throws std::bad_alloc, as a BlockBuffer would.
+  ReadScratch(size_t n, size_t alignment) {
+    thread_local Buffer reused;
+    Buffer& buffer = n <= kMaxReusedBytes ? reused : own_;
+    if (buffer.capacity < n || buffer.alignment < alignment) buffer.Allocate(n, alignment);
+    data_ = buffer.data.get();
+  }
+  char* data() const { return data_; }
+
+ private:
+  static constexpr size_t kMaxReusedBytes = 256 << 10;
+  static constexpr size_t kMinAlignment = 4096;  // any file system's unit here
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  struct Buffer {
+    std::unique_ptr<char, Free> data;
+    size_t capacity = 0;
+    size_t alignment = 0;
+    void Allocate(size_t n, size_t align) {
+      align = std::max(align, kMinAlignment);
+      const size_t cap = (n + align - 1) / align * align;
+      data.reset(static_cast<char*>(std::aligned_alloc(align, cap)));
+      if (data == nullptr) {
+        capacity = alignment = 0;
+        throw std::bad_alloc();
+      }
+      capacity = cap;
+      alignment = align;
+    }
+  };
+  Buffer own_;
+  char* data_ = nullptr;
+};
 
 }  // namespace
 
@@ -213,11 +260,12 @@ struct TableReader::Rep {
       if (!s.ok()) return s;
       return MakeDataBlock(options, handle, use_cache, raw, BlockBuffer(), block);
     }
-    BlockBuffer raw(BlockReadBytes(handle));
+    const size_t n = BlockReadBytes(handle);
+    ReadScratch scratch(file->AlignedReadBytes(handle.offset, n), file->read_alignment());
     BlockBuffer dest = DataBlockDestination();
     dest.PrefetchForWrite();
     std::string_view got;
-    Status s = file->Read(handle.offset, raw.size(), &got, raw.data());
+    Status s = file->ReadAligned(handle.offset, n, &got, scratch.data());
     if (!s.ok()) return s;
     return MakeDataBlock(options, handle, use_cache, got, std::move(dest), block);
   }

@@ -64,6 +64,27 @@ class RandomAccessFile {
   // Reads up to n bytes at offset. *result points into scratch or into memory
   // owned by the file that lives as long as the file. Short result = EOF.
   virtual Status Read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const = 0;
+
+  // Reads that land without a copy. A direct (O_DIRECT) file reads whole
+  // units of read_alignment() bytes, and Read lands them in a bounce buffer
+  // of its own and copies the asked-for bytes out. ReadAligned lets the
+  // caller give a buffer the read can land in directly: scratch must be
+  // aligned to read_alignment() and hold AlignedReadBytes(offset, n) bytes.
+  // It reads as Read does, but *result points into scratch at offset %
+  // read_alignment(), or into memory the file owns (as Read may).
+  // read_alignment() is a power of two; files that need no alignment (the
+  // default: 1) read as Read does.
+  virtual size_t read_alignment() const { return 1; }
+  virtual Status ReadAligned(uint64_t offset, size_t n, std::string_view* result,
+                             char* scratch) const {
+    return Read(offset, n, result, scratch + offset % read_alignment());
+  }
+  // The scratch ReadAligned(offset, n) needs: the whole units around the
+  // range.
+  size_t AlignedReadBytes(uint64_t offset, size_t n) const {
+    const size_t a = read_alignment();
+    return (static_cast<size_t>(offset % a) + n + a - 1) / a * a;
+  }
 };
 
 // One read of a ReadQueue. The caller fills the inputs and keeps the
