@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 #include <cstdio>
+#include <limits>
+#include <memory>
 #include <utility>
 
 #include "util/coding.h"
@@ -32,6 +34,11 @@ int ShardBits(int max_open_files) {
   int bits = 0;
   while (bits < 4 && (max_open_files >> (bits + 1)) >= 64) bits++;
   return bits;
+}
+
+// The cache's capacity for a max_open_files (< 0: no limit).
+int OpenLimit(int max_open_files) {
+  return max_open_files < 0 ? std::numeric_limits<int>::max() : std::max(max_open_files, 1);
 }
 
 // The iterator NewIterator returns when the table cannot be opened.
@@ -68,12 +75,23 @@ TableCache::TableCache(std::shared_ptr<FileSystem> fs, std::string dbname, std::
       dbname_(std::move(dbname)),
       db_id_(std::move(db_id)),
       block_cache_(block_cache),
-      cache_(NewLRUCache(static_cast<size_t>(std::max(max_open_files, 1)),
-                         ShardBits(max_open_files))) {}
+      keep_all_open_(max_open_files < 0),
+      cache_(NewLRUCache(static_cast<size_t>(OpenLimit(max_open_files)),
+                         ShardBits(OpenLimit(max_open_files)))) {}
 
 TableCache::~TableCache() = default;
 
-Status TableCache::FindTable(uint64_t number, uint64_t file_size, ReaderRef* reader) {
+Status TableCache::FindTable(uint64_t number, uint64_t file_size, ReaderRef* reader,
+                             const TableSlot* slot) {
+  if (keep_all_open_ && slot != nullptr) {
+    if (const ReaderRef* kept = slot->reader_.load(std::memory_order_acquire)) {
+      *reader = *kept;
+      return Status::OK();
+    }
+    Status s = FindTable(number, file_size, reader);
+    if (s.ok()) slot->Fill(*reader);
+    return s;
+  }
   char key_buf[8];
   EncodeFixed64(key_buf, number);
   const std::string_view key(key_buf, sizeof(key_buf));
@@ -107,17 +125,25 @@ Status TableCache::FindTable(uint64_t number, uint64_t file_size, ReaderRef* rea
 
 Status TableCache::Get(const ReadBlockOptions& options, uint64_t number, uint64_t file_size,
                        std::string_view internal_key, TableGet* result, std::string* value,
-                       SequenceNumber* max_covering_seq) {
+                       SequenceNumber* max_covering_seq, const TableSlot* slot) {
+  // The slot holds the reader for as long as the caller's version names
+  // the table: no reference of our own is needed.
+  if (keep_all_open_ && slot != nullptr) {
+    if (const TableReader* kept = slot->get()) {
+      return kept->Get(options, internal_key, result, value, max_covering_seq);
+    }
+  }
   ReaderRef reader;
-  Status s = FindTable(number, file_size, &reader);
+  Status s = FindTable(number, file_size, &reader, slot);
   if (!s.ok()) return s;
   return reader->Get(options, internal_key, result, value, max_covering_seq);
 }
 
 std::unique_ptr<InternalIterator> TableCache::NewIterator(const ReadBlockOptions& options,
-                                                          uint64_t number, uint64_t file_size) {
+                                                          uint64_t number, uint64_t file_size,
+                                                          const TableSlot* slot) {
   ReaderRef reader;
-  Status s = FindTable(number, file_size, &reader);
+  Status s = FindTable(number, file_size, &reader, slot);
   if (!s.ok()) return std::make_unique<ErrorIterator>(std::move(s));
   // The iterator shares the reader's state, so `reader` may go out of scope.
   return reader->NewIterator(options);

@@ -33,6 +33,7 @@
 #include <string>
 #include <string_view>
 
+#include "cache/table_slot.h"
 #include "sstable/format.h"
 #include "sstable/table_reader.h"
 #include "synapsed/cache.h"
@@ -47,8 +48,10 @@ class TableCache {
   static constexpr int kDefaultMaxOpenFiles = 1000;
 
   // block_cache may be null (data blocks are then read from the file every
-  // time). max_open_files < 1 means 1. Tables are opened with file_options
-  // (use_direct_io: the block cache is the only cache of table data).
+  // time). max_open_files < 0 keeps every table open, each reader also in
+  // the TableSlot callers pass; 0 means 1. Tables are opened with
+  // file_options (use_direct_io: the block cache is the only cache of table
+  // data).
   TableCache(std::shared_ptr<FileSystem> fs, std::string dbname, std::string db_id,
              Cache* block_cache, int max_open_files = kDefaultMaxOpenFiles,
              FileOptions file_options = FileOptions());
@@ -58,18 +61,23 @@ class TableCache {
 
   // The reader of table `number`, `file_size` bytes long: cached, or opened
   // and cached. On failure *reader is unchanged and nothing is cached.
-  Status FindTable(uint64_t number, uint64_t file_size, std::shared_ptr<const TableReader>* reader);
+  // `slot` (may be null) is the table's TableSlot: when every table is kept
+  // open, the reader is taken from it, or put in it. REQUIRES: the slot is
+  // table `number`'s, and outlives the call.
+  Status FindTable(uint64_t number, uint64_t file_size, std::shared_ptr<const TableReader>* reader,
+                   const TableSlot* slot = nullptr);
 
   // TableReader::Get on table `number` (opening it if needed).
   Status Get(const ReadBlockOptions& options, uint64_t number, uint64_t file_size,
              std::string_view internal_key, TableGet* result, std::string* value,
-             SequenceNumber* max_covering_seq = nullptr);
+             SequenceNumber* max_covering_seq = nullptr, const TableSlot* slot = nullptr);
 
   // An iterator over table `number`. If the table cannot be opened, an empty
   // iterator whose status() is the error. The iterator keeps what it needs
   // alive: it stays valid if the table is evicted or the TableCache destroyed.
   std::unique_ptr<InternalIterator> NewIterator(const ReadBlockOptions& options, uint64_t number,
-                                                uint64_t file_size);
+                                                uint64_t file_size,
+                                                const TableSlot* slot = nullptr);
 
   // Drops table `number`, for when its file is deleted: the reader closes
   // once its current users let go. Its blocks in the block cache are not
@@ -88,6 +96,7 @@ class TableCache {
   const std::string dbname_;
   const std::string db_id_;
   Cache* const block_cache_;            // not owned; may be null
+  const bool keep_all_open_;            // max_open_files < 0: fill TableSlots
   const std::shared_ptr<Cache> cache_;  // fixed64(number) -> shared_ptr<const TableReader>
 };
 

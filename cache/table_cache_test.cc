@@ -247,6 +247,91 @@ TEST_F(TableCacheTest, MissingOrUnreadableFilesAreErrors) {
   EXPECT_TRUE(cache.FindTable(43, sizes_[43] - 1, &reader).IsCorruption());
 }
 
+// max_open_files < 0: a read given the table's slot fills it, and later
+// reads go through the slot alone. They keep answering after the cache
+// forgot the table and opens fail, while a read without the slot does not.
+// Only the keep-all-open cache fills slots, and a copied slot starts empty.
+TEST_F(TableCacheTest, KeepingEveryTableOpenFillsSlotsThatReadsUse) {
+  for (uint64_t n = 1; n <= 3; n++) BuildTable(n);
+  TableSlot slots[4];
+  {
+    TableCache limited(fs_, kDb, kDbId, nullptr, 10);
+    std::shared_ptr<const TableReader> reader;
+    ASSERT_TRUE(limited.FindTable(1, sizes_[1], &reader, &slots[1]).ok());
+    EXPECT_EQ(nullptr, slots[1].get());
+  }
+  TableCache cache(fs_, kDb, kDbId, nullptr, -1);
+  TableGet got;
+  std::string value;
+  for (uint64_t n = 1; n <= 3; n++) {
+    EXPECT_EQ(nullptr, slots[n].get());
+    ASSERT_TRUE(cache
+                    .Get(ReadBlockOptions(), n, sizes_[n], IKey(UserKey(n, 4)), &got, &value,
+                         nullptr, &slots[n])
+                    .ok());
+    EXPECT_EQ(Value(n, 4), value);
+    std::shared_ptr<const TableReader> found;
+    ASSERT_TRUE(cache.FindTable(n, sizes_[n], &found).ok());
+    EXPECT_EQ(found.get(), slots[n].get());
+  }
+  EXPECT_EQ(nullptr, TableSlot(slots[1]).get());
+  TableSlot assigned;
+  assigned = slots[2];
+  EXPECT_EQ(nullptr, assigned.get());
+
+  FailEveryOpen();
+  for (uint64_t n = 1; n <= 3; n++) cache.Evict(n);
+  EXPECT_EQ(0u, cache.open_tables());
+  for (uint64_t n = 1; n <= 3; n++) {
+    for (int i = 0; i < kKeysPerTable; i += 11) {
+      ASSERT_TRUE(cache
+                      .Get(ReadBlockOptions(), n, sizes_[n], IKey(UserKey(n, i)), &got, &value,
+                           nullptr, &slots[n])
+                      .ok());
+      EXPECT_EQ(Value(n, i), value);
+    }
+    auto it = cache.NewIterator(ReadBlockOptions(), n, sizes_[n], &slots[n]);
+    it->SeekToFirst();
+    ASSERT_TRUE(it->Valid()) << it->status().ToString();
+    EXPECT_EQ(IKey(UserKey(n, 0)), it->key());
+  }
+  EXPECT_TRUE(
+      cache.Get(ReadBlockOptions(), 1, sizes_[1], IKey(UserKey(1, 0)), &got, &value).IsIOError());
+}
+
+// Threads racing to fill the same slots all read correctly, and each slot
+// ends up holding one reader of its own table.
+TEST_F(TableCacheTest, ConcurrentFirstReadsFillEachSlotOnce) {
+  constexpr int kTables = 4;
+  for (uint64_t n = 1; n <= kTables; n++) BuildTable(n);
+  for (int round = 0; round < 20; round++) {
+    TableCache cache(fs_, kDb, kDbId, nullptr, -1);
+    TableSlot slots[kTables + 1];
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; t++) {
+      threads.emplace_back([&, t] {
+        Random rnd(round * 10 + t);
+        for (int op = 0; op < 50; op++) {
+          const uint64_t n = 1 + rnd.Uniform(kTables);
+          const int i = static_cast<int>(rnd.Uniform(kKeysPerTable));
+          TableGet got;
+          std::string value;
+          Status s = cache.Get(ReadBlockOptions(), n, sizes_[n], IKey(UserKey(n, i)), &got, &value,
+                               nullptr, &slots[n]);
+          if (!s.ok() || got != TableGet::kValue || value != Value(n, i)) failures++;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(0, failures.load());
+    for (uint64_t n = 1; n <= kTables; n++) {
+      ASSERT_NE(nullptr, slots[n].get());
+      EXPECT_EQ(n, slots[n].get()->properties().file_number);
+    }
+  }
+}
+
 TEST_F(TableCacheTest, ConcurrentFindsGetsAndScans) {
   constexpr int kTables = 6;
   for (uint64_t n = 1; n <= kTables; n++) BuildTable(n);

@@ -147,7 +147,7 @@ class CompactionRangeDels {
     for (const CompactionInput& in : spec.inputs) {
       for (const auto& f : in.files) {
         std::shared_ptr<const TableReader> reader;
-        Status s = options_.table_cache->FindTable(f->number, f->file_size, &reader);
+        Status s = options_.table_cache->FindTable(f->number, f->file_size, &reader, &f->table);
         if (!s.ok()) return s;
         const auto& list = reader->range_tombstones();
         if (list == nullptr) continue;
@@ -301,7 +301,8 @@ Status RunCompactionJob(const CompactionJobOptions& options, const Version& vers
     for (const auto& f : in.files) stats->bytes_read += f->file_size;
     if (in.level == 0) {
       for (const auto& f : in.files) {
-        children.push_back(options.table_cache->NewIterator(read, f->number, f->file_size));
+        children.push_back(
+            options.table_cache->NewIterator(read, f->number, f->file_size, &f->table));
       }
     } else {
       children.push_back(NewLevelIterator(options.table_cache, read, in.files));

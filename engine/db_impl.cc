@@ -229,9 +229,10 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
     add_tombstones(imm->RangeTombstones());
   }
   for (const auto& f : view->version->files(0)) {
-    children.push_back(table_cache_->NewIterator(block_options, f->number, f->file_size));
+    children.push_back(
+        table_cache_->NewIterator(block_options, f->number, f->file_size, &f->table));
     std::shared_ptr<const TableReader> reader;
-    s = table_cache_->FindTable(f->number, f->file_size, &reader);
+    s = table_cache_->FindTable(f->number, f->file_size, &reader, &f->table);
     if (s.ok()) {
       add_tombstones(reader->range_tombstones());
     } else {

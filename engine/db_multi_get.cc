@@ -179,7 +179,7 @@ Status MultiGetBatch::Search(const KeyPlan& plan, Probe* probe, TableGet* got, s
 void MultiGetBatch::Plan(SequenceNumber covering, KeyPlan* plan) {
   version_.ForEachCandidateTable(plan->internal_key, [&](const FileMetaData& f) {
     Probe& probe = plan->probes.emplace_back();
-    probe.status = tables_->FindTable(f.number, f.file_size, &probe.table);
+    probe.status = tables_->FindTable(f.number, f.file_size, &probe.table, &f.table);
     if (probe.status.ok()) {
       probe.status = probe.table->PrepareGet(plan->internal_key, covering, &probe.lookup);
     }

@@ -217,9 +217,8 @@ Status DBImpl::ReadIdentity() {
   db_id_.assign(id);
   FileOptions table_files;
   table_files.use_direct_io = options_.use_direct_reads;
-  table_cache_ = std::make_unique<TableCache>(
-      fs_, dbname_, db_id_, block_cache_.get(),
-      options_.max_open_files < 0 ? (1 << 30) : options_.max_open_files, table_files);
+  table_cache_ = std::make_unique<TableCache>(fs_, dbname_, db_id_, block_cache_.get(),
+                                              options_.max_open_files, table_files);
   return Status::OK();
 }
 

@@ -90,7 +90,7 @@ class LevelIterator final : public InternalIterator {
     // Released first so that at most one table is pinned at a time.
     Close();
     const FileMetaData& f = *files_[i];
-    file_iter_ = table_cache_->NewIterator(options_, f.number, f.file_size);
+    file_iter_ = table_cache_->NewIterator(options_, f.number, f.file_size, &f.table);
     index_ = i;
     return SaveError();
   }
@@ -157,7 +157,8 @@ class LevelRangeDelCursor final : public RangeDelCursor {
       cursor_.reset();
       loaded_ = pos_;
       std::shared_ptr<const TableReader> reader;
-      status_ = table_cache_->FindTable(files_[pos_]->number, files_[pos_]->file_size, &reader);
+      status_ = table_cache_->FindTable(files_[pos_]->number, files_[pos_]->file_size, &reader,
+                                        &files_[pos_]->table);
       if (!status_.ok()) return 0;
       if (reader->range_tombstones() != nullptr) {
         cursor_ = NewFragmentCursor(reader->range_tombstones(), read_seq_);

@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "cache/table_slot.h"
 #include "synapsed/status.h"
 #include "util/internal_key.h"
 
@@ -68,6 +69,9 @@ struct FileMetaData {
   std::string largest;   // largest internal key in the file
   SequenceNumber smallest_seqno = 0;
   SequenceNumber largest_seqno = 0;
+  // The table's reader, when the database keeps every table open
+  // (max_open_files = -1). Not encoded; a copy starts empty.
+  TableSlot table;
 
   bool operator==(const FileMetaData&) const = default;
 };

@@ -55,7 +55,8 @@ Status Version::Get(TableCache* tables, const ReadBlockOptions& options,
   SequenceNumber covering = max_covering_seq != nullptr ? *max_covering_seq : 0;
   Status s;
   ForEachCandidateTable(internal_key, [&](const FileMetaData& f) {
-    s = tables->Get(options, f.number, f.file_size, internal_key, result, value, &covering);
+    s = tables->Get(options, f.number, f.file_size, internal_key, result, value, &covering,
+                    &f.table);
     return s.ok() && *result == TableGet::kAbsent;
   });
   if (max_covering_seq != nullptr) *max_covering_seq = covering;

@@ -21,7 +21,9 @@ DEFINE_string(compression_type, "lz4",
               "Block compression: none, lz4 or zstd (db_bench's default, snappy, is not built).");
 DEFINE_int32(compression_level, -1, "Zstd level; -1 = the library default (3).");
 DEFINE_int64(cache_size, 8 << 20, "Block cache (ARC) size in bytes; <= 0 means no block cache.");
-DEFINE_int32(open_files, 1000, "Table files kept open; -1 = no limit.");
+DEFINE_int32(open_files, -1,
+             "Table files kept open; -1 = no limit, every reader pinned (db_bench's "
+             "default); 0 = the engine's default (Options::max_open_files).");
 DEFINE_int32(bloom_bits, -1, "Bloom filter bits per key; <= 0 means no filter.");
 DEFINE_int32(block_size, 4096, "Table block size in bytes.");
 DEFINE_int64(write_buffer_size, 64 << 20, "Memtable size in bytes before a flush.");
@@ -209,7 +211,7 @@ Status ConfigFromFlags(BenchConfig* c) {
     return Status::InvalidArgument("--write_buffer_size must be > 0");
   c->write_buffer_size = FLAGS_write_buffer_size;
   c->max_write_buffer_number = std::max(2, FLAGS_max_write_buffer_number);
-  c->open_files = FLAGS_open_files;
+  if (FLAGS_open_files != 0) c->open_files = FLAGS_open_files;
   if (FLAGS_level0_file_num_compaction_trigger < 1 || FLAGS_target_file_size_base <= 0 ||
       FLAGS_max_bytes_for_level_base <= 0) {
     return Status::InvalidArgument(

@@ -47,7 +47,7 @@ struct BenchConfig {
   int64_t block_size = 4096;
   int64_t write_buffer_size = 64 << 20;
   int max_write_buffer_number = 2;
-  int open_files = 1000;
+  int open_files = Options().max_open_files;  // --open_files=0; the flag defaults to -1
   int level0_file_num_compaction_trigger = 4;
   uint64_t target_file_size_base = 64ull << 20;
   uint64_t max_bytes_for_level_base = 256ull << 20;
