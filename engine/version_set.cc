@@ -24,7 +24,7 @@ uint64_t Version::TotalFileBytes() const {
 }
 
 void Version::ForEachCandidateTable(std::string_view internal_key,
-                                    const std::function<bool(const FileMetaData&)>& visit) const {
+                                    FunctionRef<bool(const FileMetaData&)> visit) const {
   const std::string_view user_key = ExtractUserKey(internal_key);
   // Level 0 files may overlap; newest first, so the first answer wins.
   for (const auto& f : files_[0]) {

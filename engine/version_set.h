@@ -29,6 +29,7 @@
 #include "engine/version_edit.h"
 #include "sstable/table_reader.h"
 #include "synapsed/file_system.h"
+#include "util/function_ref.h"
 
 namespace synapsed {
 
@@ -65,7 +66,7 @@ class Version {
   // The tables Get searches for the user key of internal_key, in its order;
   // visit returns false to stop.
   void ForEachCandidateTable(std::string_view internal_key,
-                             const std::function<bool(const FileMetaData&)>& visit) const;
+                             FunctionRef<bool(const FileMetaData&)> visit) const;
 
  private:
   friend class VersionBuilder;

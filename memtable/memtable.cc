@@ -21,11 +21,20 @@ std::string_view GetLengthPrefixedSlice(const char* p) {
 }  // namespace
 
 LookupKey::LookupKey(std::string_view user_key, SequenceNumber sequence) {
-  size_t ikey_len = user_key.size() + kTagBytes;
-  buf_.reserve(kMaxVarint32Bytes + ikey_len);
-  PutVarint32(&buf_, static_cast<uint32_t>(ikey_len));
-  internal_key_offset_ = buf_.size();
-  AppendInternalKey(&buf_, user_key, sequence, kValueTypeForSeek);
+  const size_t ikey_len = user_key.size() + kTagBytes;
+  const size_t needed = kMaxVarint32Bytes + ikey_len;
+  char* p = inline_;
+  if (needed > kInlineBytes) {
+    heap_ = std::make_unique<char[]>(needed);
+    p = heap_.get();
+  }
+  start_ = p;
+  p = EncodeVarint32(p, static_cast<uint32_t>(ikey_len));
+  key_ = p;
+  if (!user_key.empty()) std::memcpy(p, user_key.data(), user_key.size());
+  p += user_key.size();
+  EncodeFixed64(p, PackTag(sequence, kValueTypeForSeek));
+  end_ = p + kTagBytes;
 }
 
 int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
@@ -40,8 +49,8 @@ MemTable::MemTable(size_t arena_block_size)
 const char* MemTable::EncodeEntry(SequenceNumber seq, ValueType type, std::string_view key,
                                   std::string_view value) {
   const size_t ikey_len = key.size() + kTagBytes;
-  const size_t encoded_len = VarintLength(ikey_len) + ikey_len + VarintLength(value.size()) +
-                             value.size();
+  const size_t encoded_len =
+      VarintLength(ikey_len) + ikey_len + VarintLength(value.size()) + value.size();
   char* buf = arena_.Allocate(encoded_len);
   char* p = EncodeVarint32(buf, static_cast<uint32_t>(ikey_len));
   // (An empty string_view may have a null data(), which memcpy must not see.)
@@ -156,6 +165,5 @@ class MemTable::Iter final : public InternalIterator {
 std::unique_ptr<InternalIterator> MemTable::NewIterator(std::shared_ptr<const MemTable> mem) {
   return std::make_unique<Iter>(std::move(mem));
 }
-
 
 }  // namespace synapsed

@@ -38,7 +38,9 @@
 namespace synapsed {
 
 // The key a point lookup searches for: (user_key, sequence, kValueTypeForSeek),
-// kept in memtable-entry form so no copy is needed per lookup.
+// kept in memtable-entry form so no copy is needed per lookup. Keys of up to
+// kInlineBytes (with their length and tag) live in the object itself: a
+// lookup allocates nothing.
 class LookupKey {
  public:
   LookupKey(std::string_view user_key, SequenceNumber sequence);
@@ -46,19 +48,21 @@ class LookupKey {
   LookupKey& operator=(const LookupKey&) = delete;
 
   // varint32 length + internal key: what the skiplist compares.
-  const char* memtable_key() const { return buf_.data(); }
+  const char* memtable_key() const { return start_; }
   std::string_view internal_key() const {
-    return std::string_view(buf_).substr(internal_key_offset_);
+    return std::string_view(key_, static_cast<size_t>(end_ - key_));
   }
   std::string_view user_key() const {
-    return std::string_view(buf_).substr(internal_key_offset_, buf_.size() -
-                                                                   internal_key_offset_ -
-                                                                   kTagBytes);
+    return std::string_view(key_, static_cast<size_t>(end_ - key_) - kTagBytes);
   }
 
  private:
-  std::string buf_;
-  size_t internal_key_offset_;
+  static constexpr size_t kInlineBytes = 200;
+  std::unique_ptr<char[]> heap_;  // longer keys
+  const char* start_;             // the varint32 length
+  const char* key_;               // the internal key
+  const char* end_;
+  char inline_[kInlineBytes];
 };
 
 class MemTable {
@@ -98,9 +102,7 @@ class MemTable {
   // Every update added: puts, deletions and range deletions.
   uint64_t num_entries() const { return num_entries_.load(std::memory_order_relaxed); }
   uint64_t num_deletes() const { return num_deletes_.load(std::memory_order_relaxed); }
-  uint64_t num_range_deletes() const {
-    return num_range_deletes_.load(std::memory_order_relaxed);
-  }
+  uint64_t num_range_deletes() const { return num_range_deletes_.load(std::memory_order_relaxed); }
 
  private:
   struct KeyComparator {
@@ -114,8 +116,8 @@ class MemTable {
                           std::string_view value);
 
   Arena arena_;
-  Table table_;             // puts and deletions
-  Table range_del_table_;   // range tombstones
+  Table table_;            // puts and deletions
+  Table range_del_table_;  // range tombstones
   std::atomic<uint64_t> num_entries_{0};
   std::atomic<uint64_t> num_deletes_{0};
   // Incremented (release) after the tombstone is in range_del_table_, so a

@@ -79,7 +79,8 @@ TEST(MemTableTest, LargeValuesAndBinaryKeys) {
   Random rnd(5);
   std::map<std::string, std::string> model;
   for (int i = 0; i < 500; i++) {
-    std::string k(rnd.Uniform(40), '\0');
+    // Every tenth key is longer than LookupKey keeps inline.
+    std::string k(i % 10 == 0 ? 180 + rnd.Uniform(300) : rnd.Uniform(40), '\0');
     for (auto& c : k) c = static_cast<char>(rnd.Next());
     std::string v(rnd.Skewed(17), 'v');
     mem.Add(i + 1, ValueType::kValue, k, v);
@@ -100,8 +101,8 @@ TEST(MemTableTest, RangeTombstonesHideOlderVersionsOnly) {
   mem->Add(1, ValueType::kValue, "a", "a1");
   mem->Add(2, ValueType::kValue, "b", "b2");
   mem->Add(3, ValueType::kRangeDeletion, "a", "c");  // hides a@1, b@2
-  mem->Add(4, ValueType::kValue, "b", "b4");          // newer than the tombstone
-  mem->Add(5, ValueType::kValue, "c", "c5");          // c is the exclusive end
+  mem->Add(4, ValueType::kValue, "b", "b4");         // newer than the tombstone
+  mem->Add(5, ValueType::kValue, "c", "c5");         // c is the exclusive end
   EXPECT_EQ(5u, mem->num_entries());
   EXPECT_EQ(1u, mem->num_range_deletes());
   EXPECT_EQ(0u, mem->num_deletes());

@@ -1,6 +1,7 @@
 #include "sstable/block.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "util/coding.h"
 #include "util/internal_key.h"
@@ -127,185 +128,179 @@ size_t Block::PrefixIndex::Bound(uint64_t t, bool upper) const {
          prefixes.begin();
 }
 
-// Positioned entries are decoded one at a time from their offset: the key is
-// rebuilt into key_ (shared prefix kept from the previous entry), the value
-// points into the block.
-class Block::Iter final : public InternalIterator {
- public:
-  Iter(std::shared_ptr<const Block> block, KeyCompare compare)
-      : block_(std::move(block)),
-        compare_(compare),
-        data_(block_->data_.data()),
-        limit_(block_->restart_offset_),
-        current_(limit_) {
-    if (!block_->ok()) status_ = Status::Corruption("block", "bad restart array");
+Block::Iter::Iter(const Block* block, KeyCompare compare)
+    : block_(block),
+      compare_(compare),
+      data_(block->data_.data()),
+      limit_(block->restart_offset_),
+      current_(limit_) {
+  if (!block_->ok()) status_ = Status::Corruption("block", "bad restart array");
+}
+
+Block::Iter::Iter(std::shared_ptr<const Block> block, KeyCompare compare)
+    : Iter(block.get(), compare) {
+  owner_ = std::move(block);
+}
+
+void Block::Iter::SeekToFirst() {
+  if (!block_->ok()) return;
+  SeekToRestart(0);
+  ParseNextEntry();
+}
+
+void Block::Iter::SeekToLast() {
+  if (!block_->ok()) return;
+  SeekToRestart(block_->num_restarts_ - 1);
+  while (ParseNextEntry() && next_ < limit_) {
   }
+}
 
-  bool Valid() const override { return current_ < limit_ && status_.ok(); }
-  std::string_view key() const override { return key_; }
-  std::string_view value() const override { return value_; }
-  Status status() const override { return status_; }
-
-  void SeekToFirst() override {
-    if (!block_->ok()) return;
-    SeekToRestart(0);
-    ParseNextEntry();
-  }
-
-  void SeekToLast() override {
-    if (!block_->ok()) return;
-    SeekToRestart(block_->num_restarts_ - 1);
-    while (ParseNextEntry() && next_ < limit_) {
-    }
-  }
-
-  void Next() override { ParseNextEntry(); }
-
-  void Prev() override {
-    // Back to the last restart point before the current entry, then forward
-    // to the entry just before it.
-    const uint32_t original = current_;
-    while (RestartPoint(restart_index_) >= original) {
-      if (restart_index_ == 0) {
-        current_ = limit_;  // before the first entry: not valid
-        return;
-      }
-      restart_index_--;
-    }
-    SeekToRestart(restart_index_);
-    while (ParseNextEntry() && next_ < original) {
-    }
-  }
-
-  void Seek(std::string_view target) override {
-    if (!block_->ok()) return;
-    // Binary search for the last restart point whose key is < target (0 if
-    // none); keys at restart points are stored whole (shared = 0).
-    uint32_t left = 0, right = block_->num_restarts_ - 1;
-    // The prefix index orders keys as CompareInternalKeys does; an iterator
-    // with another order searches without it.
-    if (block_->prefix_index_ != nullptr && compare_ == CompareInternalKeys &&
-        target.size() >= kTagBytes) {
-      NarrowByPrefix(ExtractUserKey(target), &left, &right);
-    }
-    while (left < right) {
-      uint32_t mid = (left + right + 1) / 2;
-      std::string_view mid_key;
-      if (!KeyAtRestart(mid, &mid_key)) return;
-      if (compare_(mid_key, target) < 0) {
-        left = mid;
-      } else {
-        right = mid - 1;
-      }
-    }
-    SeekToRestart(left);
-    while (ParseNextEntry()) {
-      if (compare_(key_, target) >= 0) return;
-    }
-  }
-
-  void SeekForPrev(std::string_view target) override {
-    Seek(target);
-    if (!status_.ok()) return;
-    if (!Valid()) {
-      SeekToLast();
-    } else if (compare_(key_, target) > 0) {
-      Prev();
-    }
-  }
-
- private:
-  // Narrows [*left, *right], the binary search's range, to the restart
-  // points whose prefix equals the target's: those before have smaller keys,
-  // those after larger ones. Usually that leaves one point or none.
-  void NarrowByPrefix(std::string_view user_key, uint32_t* left, uint32_t* right) const {
-    const PrefixIndex& index = *block_->prefix_index_;
-    const int c = user_key.substr(0, index.common.size()).compare(index.common);
-    if (c != 0) {
-      // Below or above every restart key.
-      *left = *right = c < 0 ? 0 : block_->num_restarts_ - 1;
+void Block::Iter::Prev() {
+  // Back to the last restart point before the current entry, then forward
+  // to the entry just before it.
+  const uint32_t original = current_;
+  while (RestartPoint(restart_index_) >= original) {
+    if (restart_index_ == 0) {
+      current_ = limit_;  // before the first entry: not valid
       return;
     }
-    const uint64_t t = Prefix64(user_key, index.common.size());
-    const size_t lo = index.Bound(t, /*upper=*/false);
-    // Usually no prefix, or one, equals t: step over them rather than search
-    // again (a run longer than a cache line of them is searched).
-    size_t hi = lo;
-    while (hi < index.prefixes.size() && index.prefixes[hi] == t && hi - lo < 8) hi++;
-    if (hi - lo == 8) hi = index.Bound(t, /*upper=*/true);
-    // Points before lo are < target; at hi and after, > target. The answer
-    // is lo - 1 unless a point in [lo, hi) is < target too.
-    *left = lo == 0 ? 0 : static_cast<uint32_t>(lo - 1);
-    *right = hi == 0 ? 0 : static_cast<uint32_t>(hi - 1);
+    restart_index_--;
   }
-
-  uint32_t RestartPoint(uint32_t index) const {
-    return DecodeFixed32(data_ + block_->restart_offset_ + index * sizeof(uint32_t));
+  SeekToRestart(restart_index_);
+  while (ParseNextEntry() && next_ < original) {
   }
+}
 
-  void SeekToRestart(uint32_t index) {
-    key_.clear();
-    restart_index_ = index;
-    next_ = RestartPoint(index);
+void Block::Iter::Seek(std::string_view target) {
+  if (!block_->ok()) return;
+  // Binary search for the last restart point whose key is < target (0 if
+  // none); keys at restart points are stored whole (shared = 0).
+  uint32_t left = 0, right = block_->num_restarts_ - 1;
+  // The prefix index orders keys as CompareInternalKeys does; an iterator
+  // with another order searches without it.
+  if (block_->prefix_index_ != nullptr && compare_ == CompareInternalKeys &&
+      target.size() >= kTagBytes) {
+    NarrowByPrefix(ExtractUserKey(target), &left, &right);
+  }
+  while (left < right) {
+    uint32_t mid = (left + right + 1) / 2;
+    std::string_view mid_key;
+    if (!KeyAtRestart(mid, &mid_key)) return;
+    if (compare_(mid_key, target) < 0) {
+      left = mid;
+    } else {
+      right = mid - 1;
+    }
+  }
+  SeekToRestart(left);
+  while (ParseNextEntry()) {
+    if (compare_(key_, target) >= 0) return;
+  }
+}
+
+void Block::Iter::SeekForPrev(std::string_view target) {
+  Seek(target);
+  if (!status_.ok()) return;
+  if (!Valid()) {
+    SeekToLast();
+  } else if (compare_(key_, target) > 0) {
+    Prev();
+  }
+}
+
+// Narrows [*left, *right], the binary search's range, to the restart
+// points whose prefix equals the target's: those before have smaller keys,
+// those after larger ones. Usually that leaves one point or none.
+void Block::Iter::NarrowByPrefix(std::string_view user_key, uint32_t* left, uint32_t* right) const {
+  const PrefixIndex& index = *block_->prefix_index_;
+  const int c = user_key.substr(0, index.common.size()).compare(index.common);
+  if (c != 0) {
+    // Below or above every restart key.
+    *left = *right = c < 0 ? 0 : block_->num_restarts_ - 1;
+    return;
+  }
+  const uint64_t t = Prefix64(user_key, index.common.size());
+  const size_t lo = index.Bound(t, /*upper=*/false);
+  // Usually no prefix, or one, equals t: step over them rather than search
+  // again (a run longer than a cache line of them is searched).
+  size_t hi = lo;
+  while (hi < index.prefixes.size() && index.prefixes[hi] == t && hi - lo < 8) hi++;
+  if (hi - lo == 8) hi = index.Bound(t, /*upper=*/true);
+  // Points before lo are < target; at hi and after, > target. The answer
+  // is lo - 1 unless a point in [lo, hi) is < target too.
+  *left = lo == 0 ? 0 : static_cast<uint32_t>(lo - 1);
+  *right = hi == 0 ? 0 : static_cast<uint32_t>(hi - 1);
+}
+
+uint32_t Block::Iter::RestartPoint(uint32_t index) const {
+  return DecodeFixed32(data_ + block_->restart_offset_ + index * sizeof(uint32_t));
+}
+
+void Block::Iter::SeekToRestart(uint32_t index) {
+  key_ = {};
+  restart_index_ = index;
+  next_ = RestartPoint(index);
+  current_ = limit_;
+}
+
+void Block::Iter::Corrupt(const char* what) {
+  status_ = Status::Corruption("block", what);
+  current_ = limit_;
+  key_ = {};
+  value_ = {};
+}
+
+bool Block::Iter::KeyAtRestart(uint32_t index, std::string_view* key) {
+  if (!block_->RestartKey(index, key)) {
+    Corrupt("bad restart entry");
+    return false;
+  }
+  return true;
+}
+
+void Block::Iter::BuildKey(uint32_t shared, std::string_view delta) {
+  const size_t size = shared + delta.size();
+  if (size > key_capacity_) {
+    const size_t capacity = std::max(size, 2 * key_capacity_);
+    auto grown = std::make_unique<char[]>(capacity);
+    std::memcpy(grown.get(), key_.data(), shared);  // key_ may be in the old buffer
+    heap_key_ = std::move(grown);
+    key_buf_ = heap_key_.get();
+    key_capacity_ = capacity;
+  } else if (key_.data() != key_buf_ && shared > 0) {
+    std::memmove(key_buf_, key_.data(), shared);  // the shared part was in the block
+  }
+  if (!delta.empty()) std::memcpy(key_buf_ + shared, delta.data(), delta.size());
+  key_ = std::string_view(key_buf_, size);
+}
+
+bool Block::Iter::ParseNextEntry() {
+  current_ = next_;
+  if (current_ >= limit_) {
     current_ = limit_;
+    return false;
   }
-
-  void Corrupt(const char* what) {
-    status_ = Status::Corruption("block", what);
-    current_ = limit_;
-    key_.clear();
-    value_ = {};
+  uint32_t shared, unshared, value_size;
+  const char* delta;
+  if (!DecodeEntryAt(data_, limit_, current_, &shared, &unshared, &value_size, &delta) ||
+      shared > key_.size()) {
+    Corrupt("bad entry");
+    return false;
   }
-
-  bool DecodeEntry(uint32_t offset, uint32_t* shared, uint32_t* unshared, uint32_t* value_size,
-                   const char** key_delta) const {
-    return DecodeEntryAt(data_, limit_, offset, shared, unshared, value_size, key_delta);
+  if (shared == 0) {
+    key_ = std::string_view(delta, unshared);  // stored whole: read in place
+  } else {
+    BuildKey(shared, std::string_view(delta, unshared));
   }
-
-  bool KeyAtRestart(uint32_t index, std::string_view* key) {
-    if (!block_->RestartKey(index, key)) {
-      Corrupt("bad restart entry");
-      return false;
-    }
-    return true;
+  value_ = std::string_view(delta + unshared, value_size);
+  next_ = static_cast<uint32_t>(delta + unshared + value_size - data_);
+  // Keep restart_index_ the last restart at or before current_ (for Prev).
+  while (restart_index_ + 1 < block_->num_restarts_ &&
+         RestartPoint(restart_index_ + 1) <= current_) {
+    restart_index_++;
   }
-
-  // Moves to the entry at next_; false at the end of the block or on damage.
-  bool ParseNextEntry() {
-    current_ = next_;
-    if (current_ >= limit_) {
-      current_ = limit_;
-      return false;
-    }
-    uint32_t shared, unshared, value_size;
-    const char* delta;
-    if (!DecodeEntry(current_, &shared, &unshared, &value_size, &delta) || shared > key_.size()) {
-      Corrupt("bad entry");
-      return false;
-    }
-    key_.resize(shared);
-    key_.append(delta, unshared);
-    value_ = std::string_view(delta + unshared, value_size);
-    next_ = static_cast<uint32_t>(delta + unshared + value_size - data_);
-    // Keep restart_index_ the last restart at or before current_ (for Prev).
-    while (restart_index_ + 1 < block_->num_restarts_ &&
-           RestartPoint(restart_index_ + 1) <= current_) {
-      restart_index_++;
-    }
-    return true;
-  }
-
-  std::shared_ptr<const Block> block_;
-  const KeyCompare compare_;
-  const char* const data_;
-  const uint32_t limit_;  // entries end here (the restart array starts)
-  uint32_t current_;      // offset of the current entry; limit_ = not valid
-  uint32_t next_ = 0;     // offset of the entry after it
-  uint32_t restart_index_ = 0;
-  std::string key_;
-  std::string_view value_;
-  Status status_;
-};
+  return true;
+}
 
 std::unique_ptr<InternalIterator> Block::NewIterator(std::shared_ptr<const Block> block,
                                                      KeyCompare compare) {

@@ -1,10 +1,12 @@
 // Block: a decoded-in-place, immutable block (docs/format/sstable.md) and
 // its iterator.
 //
-// Ownership: a Block owns its bytes; iterators share the Block (shared_ptr),
-// so a block stays alive while any iterator over it does (the block cache
-// relies on this). Thread safety: a Block is immutable; each iterator is used
-// by one thread at a time.
+// Ownership: a Block owns its bytes; iterators from NewIterator share the
+// Block (shared_ptr), so a block stays alive while any iterator over it does
+// (the block cache relies on this). A Block::Iter made on the stack over a
+// borrowed block (point lookups, which allocate nothing) needs the caller to
+// keep the block alive. Thread safety: a Block is immutable; each iterator
+// is used by one thread at a time.
 // Corrupt bytes make the block or its iterator report Corruption (never read
 // out of bounds, never crash).
 #ifndef SYNAPSED_SSTABLE_BLOCK_H_
@@ -58,8 +60,9 @@ class Block {
   static std::unique_ptr<InternalIterator> NewIterator(std::shared_ptr<const Block> block,
                                                        KeyCompare compare);
 
- private:
   class Iter;
+
+ private:
   // Restart keys' user keys all begin with `common`; prefixes[i] is the
   // next 8 bytes of restart key i's user key (zero-padded), big-endian, so
   // integer order is key order: prefixes are non-decreasing, and a smaller
@@ -85,6 +88,61 @@ class Block {
   uint32_t restart_offset_ = 0;  // where the restart array starts
   uint32_t num_restarts_ = 0;    // 0: malformed
   std::unique_ptr<const PrefixIndex> prefix_index_;
+};
+
+// The iterator over a block. Positioned entries are decoded one at a time
+// from their offset: a key stored whole (a restart point's) is read in
+// place, a key sharing a prefix with the one before it is rebuilt in an
+// inline buffer (on the heap only past kInlineKeyBytes); values point into
+// the block.
+class Block::Iter final : public InternalIterator {
+ public:
+  // Over a borrowed block. REQUIRES: block outlives the iterator.
+  Iter(const Block* block, KeyCompare compare);
+  // Over a shared block, kept alive by the iterator.
+  Iter(std::shared_ptr<const Block> block, KeyCompare compare);
+  Iter(const Iter&) = delete;
+  Iter& operator=(const Iter&) = delete;
+
+  bool Valid() const override { return current_ < limit_ && status_.ok(); }
+  std::string_view key() const override { return key_; }
+  std::string_view value() const override { return value_; }
+  Status status() const override { return status_; }
+  void SeekToFirst() override;
+  void SeekToLast() override;
+  void Next() override { ParseNextEntry(); }
+  void Prev() override;
+  void Seek(std::string_view target) override;
+  void SeekForPrev(std::string_view target) override;
+
+ private:
+  static constexpr size_t kInlineKeyBytes = 64;
+
+  void NarrowByPrefix(std::string_view user_key, uint32_t* left, uint32_t* right) const;
+  uint32_t RestartPoint(uint32_t index) const;
+  void SeekToRestart(uint32_t index);
+  void Corrupt(const char* what);
+  bool KeyAtRestart(uint32_t index, std::string_view* key);
+  // Moves to the entry at next_; false at the end of the block or on damage.
+  bool ParseNextEntry();
+  // key_ becomes its first `shared` bytes followed by `delta`, in the buffer.
+  void BuildKey(uint32_t shared, std::string_view delta);
+
+  std::shared_ptr<const Block> owner_;  // empty for a borrowed block
+  const Block* const block_;
+  const KeyCompare compare_;
+  const char* const data_;
+  const uint32_t limit_;  // entries end here (the restart array starts)
+  uint32_t current_;      // offset of the current entry; limit_ = not valid
+  uint32_t next_ = 0;     // offset of the entry after it
+  uint32_t restart_index_ = 0;
+  std::string_view key_;  // in the block, or in key_buf_
+  std::string_view value_;
+  Status status_;
+  std::unique_ptr<char[]> heap_key_;  // keys longer than kInlineKeyBytes
+  size_t key_capacity_ = kInlineKeyBytes;
+  char* key_buf_ = inline_key_;
+  char inline_key_[kInlineKeyBytes];
 };
 
 }  // namespace synapsed

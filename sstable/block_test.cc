@@ -70,6 +70,53 @@ TEST(BlockTest, MatchesModelForEveryRestartInterval) {
   }
 }
 
+// Keys from empty to several hundred bytes, sharing long prefixes, so an
+// iterator rebuilds keys past its inline buffer (and back), reads restart
+// keys in place, and Prev re-decodes them; an iterator over a borrowed block
+// (as point lookups make on the stack) sees what a shared one sees.
+TEST(BlockTest, LongSharedKeysAndBorrowedBlockIterators) {
+  Random rnd(11);
+  for (int interval : {1, 4, 16}) {
+    std::map<std::string, std::string> kv;
+    for (int i = 0; i < 400; i++) {
+      const std::string stem(rnd.OneIn(3) ? 100 + rnd.Uniform(200) : rnd.Uniform(20), 's');
+      kv[stem + std::to_string(rnd.Uniform(50)) + std::string(rnd.Uniform(90), 'x')] =
+          std::to_string(i);
+    }
+    kv[""] = "empty key";
+    auto block = Build(kv, interval);
+    auto shared = Block::NewIterator(block, CompareBytes);
+    Block::Iter borrowed(block.get(), CompareBytes);
+    for (InternalIterator* it : {shared.get(), static_cast<InternalIterator*>(&borrowed)}) {
+      auto expect = kv.begin();
+      for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
+        ASSERT_EQ(expect->first, it->key());
+        ASSERT_EQ(expect->second, it->value());
+      }
+      ASSERT_EQ(kv.end(), expect);
+      auto rexpect = kv.rbegin();
+      for (it->SeekToLast(); it->Valid(); it->Prev(), ++rexpect) {
+        ASSERT_EQ(rexpect->first, it->key());
+      }
+      ASSERT_EQ(kv.rend(), rexpect);
+      for (const auto& [k, v] : kv) {
+        it->Seek(k);
+        ASSERT_TRUE(it->Valid());
+        ASSERT_EQ(k, it->key());
+        ASSERT_EQ(v, it->value());
+        const std::string after = k + '\0';
+        it->Seek(after);
+        auto lb = kv.lower_bound(after);
+        ASSERT_EQ(lb != kv.end(), it->Valid());
+        if (lb != kv.end()) {
+          ASSERT_EQ(lb->first, it->key());
+        }
+      }
+      ASSERT_TRUE(it->status().ok());
+    }
+  }
+}
+
 // Regression (table_reader_fuzzer): a damaged block read without checksum
 // verification held keys shorter than an internal key's tag, and seeking in
 // it read past them.
@@ -81,7 +128,8 @@ TEST(BlockTest, ShortKeysInAnInternalKeyBlockNeverReadOutOfBounds) {
   int n = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) n++;
   EXPECT_EQ(6, n);
-  for (std::string target : {std::string(), std::string("a"), std::string("abcdefgh0"), std::string(20, 'z')}) {
+  for (std::string target :
+       {std::string(), std::string("a"), std::string("abcdefgh0"), std::string(20, 'z')}) {
     it->Seek(target);
     it->SeekForPrev(target);
   }

@@ -388,10 +388,10 @@ Status TableReader::PrepareGet(std::string_view internal_key, SequenceNumber cov
     return Status::OK();
   };
   if (!KeyMayMatch(user_key)) return no_entry();
-  auto index = Block::NewIterator(rep_->index, CompareInternalKeys);
-  index->Seek(internal_key);
-  if (!index->Valid()) return index->status().ok() ? no_entry() : rep_->Corrupt("bad index block");
-  return rep_->DecodeDataHandle(index->value(), &lookup->handle);
+  Block::Iter index(rep_->index.get(), CompareInternalKeys);
+  index.Seek(internal_key);
+  if (!index.Valid()) return index.status().ok() ? no_entry() : rep_->Corrupt("bad index block");
+  return rep_->DecodeDataHandle(index.value(), &lookup->handle);
 }
 
 std::shared_ptr<const Block> TableReader::CachedBlock(const BlockHandle& handle) const {
@@ -406,15 +406,15 @@ Status TableReader::FinishGet(const TableLookup& lookup, std::string_view intern
   }
   const SequenceNumber covering = lookup.covering;
   *result = covering > 0 ? TableGet::kDeletion : TableGet::kAbsent;  // no entry here
-  auto it = Block::NewIterator(lookup.block, CompareInternalKeys);
-  it->Seek(internal_key);
-  if (!it->Valid()) return it->status().ok() ? Status::OK() : rep_->Corrupt("bad data block");
+  Block::Iter it(lookup.block.get(), CompareInternalKeys);
+  it.Seek(internal_key);
+  if (!it.Valid()) return it.status().ok() ? Status::OK() : rep_->Corrupt("bad data block");
   ParsedInternalKey found;
-  if (!ParseInternalKey(it->key(), &found)) return rep_->Corrupt("malformed key in a data block");
+  if (!ParseInternalKey(it.key(), &found)) return rep_->Corrupt("malformed key in a data block");
   if (found.user_key != ExtractUserKey(internal_key)) return Status::OK();
   if (found.type == ValueType::kValue && found.sequence > covering) {
     *result = TableGet::kValue;
-    value->assign(it->value());
+    value->assign(it.value());
   } else {
     *result = TableGet::kDeletion;  // a deletion, or a value a range tombstone hides
   }
