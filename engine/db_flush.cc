@@ -26,7 +26,7 @@ void DBImpl::FlushThread() {
     // Writers waiting for room and Flush callers check their condition;
     // level 0 grew, so a compaction may be due.
     bg_done_cv_.SignalAll();
-    bg_work_cv_.SignalAll();
+    CompactionMayBeDue();
   }
   flush_exited_ = true;
   bg_done_cv_.SignalAll();
@@ -81,6 +81,30 @@ void DBImpl::CompactionThread() {
   }
   compaction_threads_live_--;
   bg_done_cv_.SignalAll();
+}
+
+void DBImpl::WakeFlushThread() {
+  if (!flush_thread_.joinable() && !shutting_down_) {
+    flush_thread_ = std::thread([this] { FlushThread(); });
+  }
+  flush_cv_.Signal();
+}
+
+void DBImpl::WakeCompactionThreads() {
+  if (compaction_threads_.empty() && !shutting_down_) {
+    const int n = std::max(1, options_.max_background_jobs - 1);
+    compaction_threads_live_ = n;
+    for (int i = 0; i < n; i++) compaction_threads_.emplace_back([this] { CompactionThread(); });
+  }
+  bg_work_cv_.SignalAll();
+}
+
+void DBImpl::CompactionMayBeDue() {
+  if (!compaction_threads_.empty()) {
+    bg_work_cv_.SignalAll();
+  } else if (picker_->NeedsCompaction(*versions_->current())) {
+    WakeCompactionThreads();
+  }
 }
 
 Status DBImpl::ManualCompaction() {

@@ -13,6 +13,9 @@
 //     publishes the last sequence and wakes the group. Only the leader touches
 //     log_ and mem_, so those need no lock of their own: the queue serializes
 //     them. DB::Flush and Close queue like writers to get the same exclusion.
+//   - The background threads start with their first work (a frozen memtable;
+//     a compaction due or requested), so a database that is opened, read
+//     and closed starts none.
 //   - One background thread flushes frozen memtables, oldest first: it writes
 //     the table without mu_, then (under mu_) records it in the MANIFEST with
 //     the log number of the oldest WAL still needed, installs the new view,
@@ -138,6 +141,15 @@ class DBImpl final : public DB {
 
   void FlushThread() EXCLUDES(mu_);
   void CompactionThread() EXCLUDES(mu_);
+  // Wake the flush thread (for a frozen memtable) or the compaction threads
+  // (for a compaction due, or a CompactRange request), starting them first
+  // if this is their first work. Once Close has stopped the threads, none
+  // starts.
+  void WakeFlushThread() REQUIRES(mu_);
+  void WakeCompactionThreads() REQUIRES(mu_);
+  // After the version changed: wakes the compaction threads if they run (they
+  // pick for themselves), else starts them only if a compaction is due.
+  void CompactionMayBeDue() REQUIRES(mu_);
   // Flushes the oldest frozen memtable; releases mu_ while writing the table.
   Status FlushOldest() REQUIRES(mu_);
   // Runs *manual_, step by step (CompactionPicker::PickManual).
@@ -232,6 +244,8 @@ class DBImpl final : public DB {
   CondVar flush_cv_;                            // the flush thread waits here for a frozen memtable
   CondVar bg_work_cv_;                          // compaction threads wait here for work
   CondVar bg_done_cv_;                          // writers, Flush and CompactRange wait here
+  // Started under mu_ (WakeFlushThread, WakeCompactionThreads) until Close
+  // sets shutting_down_; Close then joins them without mu_.
   std::thread flush_thread_;
   std::vector<std::thread> compaction_threads_;
 

@@ -163,14 +163,10 @@ Status DBImpl::OpenImpl() {
     s = Recover();
   }
   if (!s.ok()) return s;
-  flush_thread_ = std::thread([this] { FlushThread(); });
-  {
-    MutexLock l(&mu_);
-    compaction_threads_live_ = std::max(1, options_.max_background_jobs - 1);
-  }
-  for (int i = 0; i < std::max(1, options_.max_background_jobs - 1); i++) {
-    compaction_threads_.emplace_back([this] { CompactionThread(); });
-  }
+  // No thread starts here: recovery left no frozen memtable, and the
+  // compaction threads start now only if the recovered tables need one.
+  MutexLock l(&mu_);
+  CompactionMayBeDue();
   return Status::OK();
 }
 

@@ -135,7 +135,7 @@ Status DBImpl::MakeRoomForWrite(bool force) {
         (l0_stop ? stat_l0_stops_ : stat_pending_stops_).fetch_add(1, std::memory_order_relaxed);
       }
       stopped = true;
-      bg_work_cv_.SignalAll();
+      WakeCompactionThreads();
       bg_done_cv_.Wait();
       (l0_stop ? stat_l0_stop_micros_ : stat_pending_stop_micros_)
           .fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -203,7 +203,7 @@ Status DBImpl::MakeRoomForWrite(bool force) {
     log_number_ = number;
     live_logs_.push_back(number);
     InstallView();
-    flush_cv_.Signal();
+    WakeFlushThread();
     return Status::OK();
   }
 }
@@ -267,6 +267,7 @@ Status DBImpl::CompactRange(const std::string_view* begin, const std::string_vie
   if (begin != nullptr) request.begin.emplace(*begin);
   if (end != nullptr) request.end.emplace(*end);
   MutexLock l(&mu_);
+  WakeCompactionThreads();
   // One at a time.
   while (manual_ != nullptr && compaction_threads_live_ > 0) bg_done_cv_.Wait();
   if (compaction_threads_live_ == 0 || closed_flag_) return Status::Aborted("database is closed");

@@ -28,8 +28,8 @@ struct FaultInjectionFileSystem::Entry {
 
 // Guarded by the owning file system's mu_.
 struct FaultInjectionFileSystem::DirNode {
-  std::map<std::string, Entry> current;
-  std::map<std::string, Entry> durable;
+  std::map<std::string, Entry, std::less<>> current;
+  std::map<std::string, Entry, std::less<>> durable;
 };
 
 namespace {
@@ -291,25 +291,25 @@ FaultInjectionFileSystem::FaultInjectionFileSystem() {
 
 FaultInjectionFileSystem::~FaultInjectionFileSystem() = default;
 
-std::vector<std::string> FaultInjectionFileSystem::SplitPath(const std::string& path) {
-  std::vector<std::string> parts;
+std::vector<std::string_view> FaultInjectionFileSystem::SplitPath(std::string_view path) {
+  std::vector<std::string_view> parts;
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
+    if (end == std::string_view::npos) end = path.size();
     if (end > start) {
-      std::string part = path.substr(start, end - start);
-      if (part != ".") parts.push_back(std::move(part));
+      const std::string_view part = path.substr(start, end - start);
+      if (part != ".") parts.push_back(part);
     }
     start = end + 1;
   }
   return parts;
 }
 
-std::string FaultInjectionFileSystem::JoinPath(const std::vector<std::string>& parts) {
+std::string FaultInjectionFileSystem::JoinPath(const std::vector<std::string_view>& parts) {
   if (parts.empty()) return "/";
   std::string path;
-  for (const std::string& part : parts) path.append("/").append(part);
+  for (std::string_view part : parts) path.append("/").append(part);
   return path;
 }
 
@@ -319,7 +319,7 @@ FaultInjectionFileSystem::DirNode* FaultInjectionFileSystem::NewDir() {
 }
 
 FaultInjectionFileSystem::DirNode* FaultInjectionFileSystem::FindDir(
-    const std::vector<std::string>& parts, size_t n) const {
+    const std::vector<std::string_view>& parts, size_t n) const {
   DirNode* dir = root_;
   for (size_t i = 0; i < n; i++) {
     auto it = dir->current.find(parts[i]);
@@ -331,7 +331,7 @@ FaultInjectionFileSystem::DirNode* FaultInjectionFileSystem::FindDir(
 
 Status FaultInjectionFileSystem::FindParent(std::string_view op, const std::string& path,
                                             DirNode** parent, std::string* name) const {
-  std::vector<std::string> parts = SplitPath(path);
+  std::vector<std::string_view> parts = SplitPath(path);
   if (parts.empty()) {
     return Status::InvalidArgument(std::string(op) + " " + path, "not allowed on the root");
   }
@@ -345,7 +345,7 @@ Status FaultInjectionFileSystem::FindParent(std::string_view op, const std::stri
 
 const FaultInjectionFileSystem::Entry* FaultInjectionFileSystem::FindEntry(
     const std::string& path) const {
-  std::vector<std::string> parts = SplitPath(path);
+  std::vector<std::string_view> parts = SplitPath(path);
   if (parts.empty()) return nullptr;
   DirNode* parent = FindDir(parts, parts.size() - 1);
   if (parent == nullptr) return nullptr;
@@ -482,7 +482,7 @@ Status FaultInjectionFileSystem::GetChildren(const std::string& dir,
                                              std::vector<std::string>* names) {
   MutexLock l(&mu_);
   names->clear();
-  std::vector<std::string> parts = SplitPath(dir);
+  std::vector<std::string_view> parts = SplitPath(dir);
   const DirNode* node = FindDir(parts, parts.size());
   if (node == nullptr) {
     if (FindEntry(dir) != nullptr) return Status::IOError("list " + dir, "Not a directory");
@@ -550,7 +550,7 @@ Status FaultInjectionFileSystem::RenameFile(const std::string& src, const std::s
     }
     if (moving.dir != nullptr) {
       // A directory must not move below itself.
-      std::vector<std::string> sp = SplitPath(src), tp = SplitPath(target);
+      std::vector<std::string_view> sp = SplitPath(src), tp = SplitPath(target);
       if (tp.size() > sp.size() && std::equal(sp.begin(), sp.end(), tp.begin())) {
         return Status::InvalidArgument("rename " + what, "target is inside the source");
       }
@@ -620,7 +620,7 @@ Status FaultInjectionFileSystem::SyncDir(const std::string& dir) {
     MutexLock l(&mu_);
     Status s = BeginMutation(OpKind::kSyncDir, "syncdir", dir);
     if (!s.ok()) return s;
-    std::vector<std::string> parts = SplitPath(dir);
+    std::vector<std::string_view> parts = SplitPath(dir);
     DirNode* node = FindDir(parts, parts.size());
     if (node == nullptr) {
       if (FindEntry(dir) != nullptr) return Status::IOError("syncdir " + dir, "Not a directory");
@@ -733,7 +733,7 @@ void FaultInjectionFileSystem::CrashDir(DirNode* dir, CrashMode mode, Random* rn
   dirs_seen->insert(dir);
   // Walk the union of current and durable names in order, so one seed gives
   // one outcome.
-  std::map<std::string, Entry> chosen;
+  std::map<std::string, Entry, std::less<>> chosen;
   auto cur = dir->current.begin();
   auto dur = dir->durable.begin();
   while (cur != dir->current.end() || dur != dir->durable.end()) {
@@ -879,7 +879,7 @@ Status FaultInjectionFileSystem::CorruptByte(const std::string& path, uint64_t o
 
 const FaultInjectionFileSystem::FileNode* FaultInjectionFileSystem::FindDurableFile(
     const std::string& path) const {
-  std::vector<std::string> parts = SplitPath(path);
+  std::vector<std::string_view> parts = SplitPath(path);
   if (parts.empty()) return nullptr;
   const DirNode* dir = root_;
   for (size_t i = 0; i < parts.size(); i++) {
@@ -907,7 +907,7 @@ Status FaultInjectionFileSystem::ReadDurableDir(const std::string& dir,
   MutexLock l(&mu_);
   files->clear();
   const DirNode* node = root_;
-  for (const std::string& part : SplitPath(dir)) {
+  for (std::string_view part : SplitPath(dir)) {
     auto it = node->durable.find(part);
     if (it == node->durable.end() || it->second.dir == nullptr) {
       return Status::NotFound("durable " + dir, "no durable directory entry");

@@ -265,11 +265,11 @@ class FaultInjectionFileSystem final : public FileSystem {
   class LockHandle;
   class ShuffledReadQueue;
 
-  // Path resolution. Components of path; "/" has none.
-  static std::vector<std::string> SplitPath(const std::string& path);
-  static std::string JoinPath(const std::vector<std::string>& parts);
+  // Path resolution. Components of path (views into it); "/" has none.
+  static std::vector<std::string_view> SplitPath(std::string_view path);
+  static std::string JoinPath(const std::vector<std::string_view>& parts);
   // The directory named by parts[0..n), or null if it does not exist.
-  DirNode* FindDir(const std::vector<std::string>& parts, size_t n) const REQUIRES(mu_);
+  DirNode* FindDir(const std::vector<std::string_view>& parts, size_t n) const REQUIRES(mu_);
   // The parent directory of path (NotFound if missing) and the last component
   // (InvalidArgument if path is "/").
   Status FindParent(std::string_view op, const std::string& path, DirNode** parent,

@@ -1,7 +1,10 @@
 #include "sstable/table_properties.h"
 
-#include <map>
+#include <algorithm>
 #include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "sstable/block.h"
 #include "sstable/block_builder.h"
@@ -13,6 +16,7 @@ namespace synapsed {
 namespace {
 
 // Every property, by name, with how to reach its field.
+constexpr size_t kNumProperties = 16;  // the calls below
 template <typename Fn>
 void ForEachProperty(TableProperties* p, Fn&& fn) {
   fn("compression", &p->compression, nullptr);
@@ -32,7 +36,6 @@ void ForEachProperty(TableProperties* p, Fn&& fn) {
   fn("smallest.seqno", &p->smallest_seqno, nullptr);
   fn("unique.id", nullptr, &p->unique_id);
 }
-
 
 }  // namespace
 
@@ -54,22 +57,43 @@ std::string TableProperties::EncodeBlock() const {
 }
 
 Status TableProperties::DecodeBlock(std::string contents) {
+  // Each property's value in the block, as a view into it (a later entry of
+  // the same name wins). A block this code wrote holds the names in the
+  // order listed, so each entry is first compared with the name after the
+  // last one found; anything else is found by binary search. No copy of the
+  // block's names and values, which every table open would pay.
+  std::vector<std::pair<std::string_view, std::optional<std::string_view>>> found;
+  found.reserve(kNumProperties);
+  ForEachProperty(this, [&](const char* name, uint64_t*, std::string*) {
+    found.emplace_back(name, std::nullopt);
+  });
   auto block = std::make_shared<const Block>(std::move(contents));
-  std::map<std::string, std::string, std::less<>> found;
   auto it = Block::NewIterator(block, CompareBytes);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) found[std::string(it->key())] = it->value();
+  auto next = found.begin();
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key = it->key();
+    auto f = next;
+    if (f == found.end() || f->first != key) {
+      f = std::lower_bound(found.begin(), found.end(), key,
+                           [](const auto& entry, std::string_view k) { return entry.first < k; });
+      if (f == found.end() || f->first != key) continue;  // unknown to this reader
+    }
+    f->second = it->value();
+    next = f + 1;
+  }
   if (!it->status().ok()) return it->status();
   Status s;
+  size_t i = 0;
   ForEachProperty(this, [&](const char* name, uint64_t* number, std::string* text) {
-    auto f = found.find(name);
-    if (!s.ok() || f == found.end()) return;  // unknown to the writer: stays default
+    const std::optional<std::string_view>& value = found[i++].second;
+    if (!s.ok() || !value) return;  // unknown to the writer: stays default
     if (number != nullptr) {
-      std::string_view in(f->second);
+      std::string_view in = *value;
       if (!GetVarint64(&in, number) || !in.empty()) {
         s = Status::Corruption("properties", std::string("bad value for ") + name);
       }
     } else {
-      *text = f->second;
+      *text = *value;
     }
   });
   return s;

@@ -1,6 +1,6 @@
 // Tables end to end: round trips over random keys and sizes, golden bytes,
 // every kind of damage reported as Corruption (never wrong data, never a
-// crash), and tables from another database refused.
+// crash), tables from another database refused, and the properties block.
 // Then the block cache: hits read no file, what is (not) cached, eviction,
 // readers sharing a cache, iterators outliving evicted blocks.
 #include <gtest/gtest.h>
@@ -10,12 +10,15 @@
 
 #include "io/fault_injection_fs.h"
 #include "sstable/block.h"
+#include "sstable/block_builder.h"
 #include "sstable/table_builder.h"
+#include "sstable/table_properties.h"
 #include "sstable/table_reader.h"
 #include "synapsed/cache.h"
 #include "testutil/testutil.h"
 #include "util/internal_key.h"
 #include "util/random.h"
+#include "util/string_util.h"
 
 namespace synapsed {
 
@@ -347,6 +350,57 @@ TEST_F(TableTest, IndexEntryNamingAMetadataBlockIsCorruption) {
   EXPECT_FALSE(it->Valid());
   EXPECT_TRUE(it->status().IsCorruption()) << it->status().ToString();
   EXPECT_NE(std::string::npos, it->status().ToString().find("outside the data area"));
+}
+
+TEST(TablePropertiesTest, BlockRoundTripsEveryField) {
+  TableProperties p;
+  p.num_entries = 1;
+  p.num_deletions = 2;
+  p.num_range_deletions = 3;
+  p.num_data_blocks = 4;
+  p.raw_key_bytes = 5;
+  p.raw_value_bytes = 6;
+  p.compression = 7;
+  p.filter_bits_per_key = 8;
+  p.smallest_key = "smallest key, longer than a short string";
+  p.largest_key = "z";
+  p.smallest_seqno = 9;
+  p.largest_seqno = 1ull << 60;
+  p.creation_time = 11;
+  p.file_number = 12;
+  p.db_id = "db";
+  p.unique_id = std::string(16, '\xff');
+  TableProperties q;
+  ASSERT_TRUE(q.DecodeBlock(p.EncodeBlock()).ok());
+  EXPECT_EQ(p.ToString(), q.ToString());
+}
+
+// Names this reader does not know are skipped, a repeated name's last value
+// counts, and a property the block lacks keeps its default.
+TEST(TablePropertiesTest, UnknownNamesSkippedLastDuplicateWins) {
+  BlockBuilder builder(1);
+  builder.Add("a.future.property", "?");
+  builder.Add("num.entries", "\x01");
+  builder.Add("num.entries", "\x05");
+  builder.Add("smallest.key", "k");
+  builder.Add("zzz", "?");
+  TableProperties p;
+  p.num_deletions = 3;
+  ASSERT_TRUE(p.DecodeBlock(std::string(builder.Finish())).ok());
+  EXPECT_EQ(5u, p.num_entries);
+  EXPECT_EQ("k", p.smallest_key);
+  EXPECT_EQ(3u, p.num_deletions);
+}
+
+TEST(TablePropertiesTest, BadNumberIsCorruption) {
+  for (const std::string& bad : {std::string(), std::string("\x80"), std::string("\x01\x01")}) {
+    BlockBuilder builder(1);
+    builder.Add("num.entries", bad);
+    TableProperties p;
+    EXPECT_TRUE(p.DecodeBlock(std::string(builder.Finish())).IsCorruption()) << ToHex(bad);
+  }
+  TableProperties p;
+  EXPECT_TRUE(p.DecodeBlock("not a block").IsCorruption());
 }
 
 TEST(SeparatorTest, ShortSeparatorsStayBetweenTheirKeys) {

@@ -1,13 +1,14 @@
 // Memtable switches, background flushes and reads across memtables and
 // tables, through the public API: DB::Flush, the bound on frozen memtables,
 // snapshots and iterators that span a flush, I/O errors in a flush or its
-// MANIFEST edit, the block cache's counters, and a table swapped in from
-// another database.
+// MANIFEST edit, the block cache's counters, a table swapped in from
+// another database, and when the background threads start.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -881,6 +882,64 @@ TEST_F(FlushDbTest, InvalidOptionsAreRefused) {
     std::unique_ptr<DB> db;
     EXPECT_TRUE(DB::Open(o, kDb, &db).IsInvalidArgument());
   }
+}
+
+// The threads of this process (Linux: one entry each in /proc/self/task).
+size_t ThreadCount() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    n++;
+  }
+  return n;
+}
+
+// Background threads start with their first work: opening a database,
+// writing to its memtable and reading start none; the first flush starts
+// the flush thread, the first compaction the compaction threads.
+TEST_F(FlushDbTest, BackgroundThreadsStartWithTheirFirstWork) {
+  options_.max_background_jobs = 3;  // a flush thread and two compaction threads
+  const size_t before = ThreadCount();
+  ASSERT_TRUE(Open().ok());
+  for (int i = 0; i < 100; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i)).ok());
+  ExpectValues(100, 0);
+  EXPECT_EQ(before, ThreadCount());
+  ASSERT_TRUE(db_->Flush().ok());
+  EXPECT_EQ(before + 1, ThreadCount());
+  ASSERT_TRUE(db_->CompactRange(nullptr, nullptr).ok());
+  EXPECT_EQ(before + 3, ThreadCount());
+  ExpectValues(100, 0);
+  ASSERT_TRUE(db_->Close().ok());
+  // Reopened, nothing is due: no thread. (A joined thread may linger in
+  // /proc for a moment.)
+  ASSERT_TRUE(Open().ok());
+  ExpectValues(100, 0);
+  for (int i = 0; i < 10000 && ThreadCount() != before; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(before, ThreadCount());
+}
+
+// A compaction due when the database opens runs without waiting for a
+// write or a flush to start the compaction threads.
+TEST_F(FlushDbTest, CompactionDueAtOpenRuns) {
+  options_.level0_file_num_compaction_trigger = 8;
+  ASSERT_TRUE(Open().ok());
+  for (int t = 0; t < 4; t++) {
+    for (int i = 0; i < 100; i++) {
+      ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), Value(i, t)).ok());
+    }
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  EXPECT_EQ(4u, Property(db_.get(), "synapsed.num-files-at-level0"));
+  ASSERT_TRUE(db_->Close().ok());
+  options_.level0_file_num_compaction_trigger = 2;
+  ASSERT_TRUE(Open().ok());
+  for (int i = 0; i < 20000 && Property(db_.get(), "synapsed.num-files-at-level0") >= 2; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_LT(Property(db_.get(), "synapsed.num-files-at-level0"), 2u);
+  ExpectValues(100, 3);
 }
 
 }  // namespace

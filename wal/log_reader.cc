@@ -39,7 +39,7 @@ Reader::Reader(std::unique_ptr<SequentialFile> file, std::string file_name, uint
       file_name_(std::move(file_name)),
       log_number_(log_number),
       reporter_(reporter),
-      block_(std::make_unique<char[]>(kBlockSize)) {
+      block_(std::make_unique_for_overwrite<char[]>(kBlockSize)) {  // read into, never zeroed
   assert(file_ != nullptr);
 }
 

@@ -27,7 +27,9 @@ Writer::Writer(std::unique_ptr<WritableFile> dest, uint64_t log_number, uint64_t
       file_size_(initial_offset),
       block_offset_(initial_offset % kBlockSize) {
   assert(dest_ != nullptr);
-  buf_.reserve(kBlockSize);
+  // buf_ grows to the largest fragment written (at most a block), not a
+  // whole block up front: most logs hold small records, and a database
+  // opens a WAL and a MANIFEST writer each time.
 }
 
 Writer::~Writer() = default;

@@ -139,7 +139,8 @@ struct Options {
   //   with the other style is allowed and the new picker takes over.
   CompactionStyle compaction_style = CompactionStyle::kLeveled;
   // Background threads: one flushes memtables, the rest (at least one)
-  // compact, so a flush never waits behind a compaction. At least 2.
+  // compact, so a flush never waits behind a compaction. At least 2. Each
+  // kind starts with its first work (a flush, a compaction), not at Open.
   int max_background_jobs = 2;
   // Leveled: level 0 is compacted once it holds this many tables.
   // Universal: runs are merged once this many sorted runs exist, and the
