@@ -17,6 +17,19 @@ std::shared_ptr<const Block> Build(const std::map<std::string, std::string>& kv,
   for (const auto& [k, v] : kv) b.Add(k, v);
   return std::make_shared<const Block>(std::string(b.Finish()));
 }
+
+// A scan forward (keys and values) and one backward (keys) see exactly kv.
+void ExpectScansMatch(const std::map<std::string, std::string>& kv, InternalIterator* it) {
+  auto expect = kv.begin();
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
+    ASSERT_EQ(expect->first, it->key());
+    ASSERT_EQ(expect->second, it->value());
+  }
+  ASSERT_EQ(kv.end(), expect);
+  auto rexpect = kv.rbegin();
+  for (it->SeekToLast(); it->Valid(); it->Prev(), ++rexpect) ASSERT_EQ(rexpect->first, it->key());
+  ASSERT_EQ(kv.rend(), rexpect);
+}
 }  // namespace
 
 TEST(BlockTest, EmptyBlock) {
@@ -43,15 +56,8 @@ TEST(BlockTest, MatchesModelForEveryRestartInterval) {
     kv[""] = "empty key";
     auto block = Build(kv, interval);
     auto it = Block::NewIterator(block, CompareBytes);
-    auto expect = kv.begin();
-    for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
-      ASSERT_EQ(expect->first, it->key());
-      ASSERT_EQ(expect->second, it->value());
-    }
-    ASSERT_EQ(kv.end(), expect);
-    auto rexpect = kv.rbegin();
-    for (it->SeekToLast(); it->Valid(); it->Prev(), ++rexpect) ASSERT_EQ(rexpect->first, it->key());
-    ASSERT_EQ(kv.rend(), rexpect);
+    ExpectScansMatch(kv, it.get());
+    if (HasFatalFailure()) return;
     for (int i = 0; i < 500; i++) {
       std::string t = "key" + std::to_string(rnd.Uniform(1100));
       it->Seek(t);
@@ -88,17 +94,8 @@ TEST(BlockTest, LongSharedKeysAndBorrowedBlockIterators) {
     auto shared = Block::NewIterator(block, CompareBytes);
     Block::Iter borrowed(block.get(), CompareBytes);
     for (InternalIterator* it : {shared.get(), static_cast<InternalIterator*>(&borrowed)}) {
-      auto expect = kv.begin();
-      for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
-        ASSERT_EQ(expect->first, it->key());
-        ASSERT_EQ(expect->second, it->value());
-      }
-      ASSERT_EQ(kv.end(), expect);
-      auto rexpect = kv.rbegin();
-      for (it->SeekToLast(); it->Valid(); it->Prev(), ++rexpect) {
-        ASSERT_EQ(rexpect->first, it->key());
-      }
-      ASSERT_EQ(kv.rend(), rexpect);
+      ExpectScansMatch(kv, it);
+      if (HasFatalFailure()) return;
       for (const auto& [k, v] : kv) {
         it->Seek(k);
         ASSERT_TRUE(it->Valid());
