@@ -194,18 +194,16 @@ Status PosixRandomAccessFile::Read(uint64_t offset, size_t n, std::string_view* 
   constexpr size_t kMaxReusedBounceBytes = 256 << 10;
   thread_local AlignedBuffer reused;
   AlignedBuffer own;
-  const uint64_t start = AlignDown(offset, read_alignment_);
-  const size_t len = static_cast<size_t>(AlignUp(offset + n, read_alignment_) - start);
-  AlignedBuffer& bounce = len <= kMaxReusedBounceBytes ? reused : own;
-  if (!bounce.Reserve(len)) return Status::IOError("read " + path_, "out of memory");
-  Status s = PreadSpan(start, len, bounce.data(), &done);
+  const size_t span = AlignedReadBytes(offset, n);
+  AlignedBuffer& bounce = span <= kMaxReusedBounceBytes ? reused : own;
+  if (!bounce.Reserve(span)) return Status::IOError("read " + path_, "out of memory");
+  std::string_view got;
+  Status s = ReadAligned(offset, n, &got, bounce.data());
   if (!s.ok()) return s;
-  const size_t skip = static_cast<size_t>(offset - start);
-  const size_t got = done > skip ? std::min(done - skip, n) : 0;
-  // An empty aligned span never got a bounce buffer: its data may be null,
-  // and memcpy from null is undefined even for 0 bytes.
-  if (got > 0) std::memcpy(scratch, bounce.data() + skip, got);
-  *result = std::string_view(scratch, got);
+  // An empty read may have no bounce buffer: its data may be null, and
+  // memcpy from null is undefined even for 0 bytes.
+  if (!got.empty()) std::memcpy(scratch, got.data(), got.size());
+  *result = std::string_view(scratch, got.size());
   return Status::OK();
 }
 
